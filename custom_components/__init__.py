@@ -1,0 +1,1 @@
+"""Custom integrations (the repository layout Home Assistant and HACS expect)."""
