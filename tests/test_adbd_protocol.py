@@ -8,6 +8,7 @@ concurrent streams and refusal of unknown services.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from adb_shell.auth.sign_pythonrsa import PythonRSASigner
@@ -34,11 +35,11 @@ from tests.virtual_projector.protocol import (
 
 
 @pytest.fixture
-async def open_projector(socket_enabled: None, tmp_path: Path) -> VirtualProjector:
+async def open_projector(socket_enabled: None, tmp_path: Path) -> AsyncIterator[VirtualProjector]:
     """Run a projector that needs no authentication (like `ro.adb.secure=0`)."""
     projector = VirtualProjector(state_dir=tmp_path, auth=AuthSettings(required=False))
     await projector.start()
-    yield projector  # type: ignore[misc]
+    yield projector
     await projector.stop()
 
 

@@ -40,6 +40,16 @@ async def connect(projector: VirtualProjector, signer: PythonRSASigner) -> AdbDe
     return device
 
 
+def power_of(projector: VirtualProjector) -> PowerState:
+    """Read the power state afresh (a function call keeps mypy from narrowing across awaits)."""
+    return projector.device.power
+
+
+def pending_drop(projector: VirtualProjector) -> int | None:
+    """Return the armed one-shot mid-stream drop, if any."""
+    return projector.faults.drop_mid_stream_after
+
+
 async def test_command_latency(
     trusted_projector: VirtualProjector, adb_signer: PythonRSASigner
 ) -> None:
@@ -88,7 +98,7 @@ async def test_drop_mid_stream(
     trusted_projector.faults.drop_mid_stream_after = 100_000
     with pytest.raises(LINK_ERRORS):
         await device.shell("head -c 300000 /dev/zero", read_timeout_s=1.0, transport_timeout_s=1.0)
-    assert trusted_projector.faults.drop_mid_stream_after is None  # one-shot
+    assert pending_drop(trusted_projector) is None  # one-shot
     await device.close()
     again = await connect(trusted_projector, adb_signer)
     assert await again.shell("echo ok") == "ok\n"
@@ -229,10 +239,10 @@ async def test_screen_off_keeps_adb(
     """Screen off (KEYCODE_SLEEP): ADB stays reachable and reports Asleep."""
     device = await connect(trusted_projector, adb_signer)
     await device.shell("input keyevent 223")
-    assert trusted_projector.device.power == PowerState.SCREEN_OFF
+    assert power_of(trusted_projector) == PowerState.SCREEN_OFF
     assert "mWakefulness=Asleep" in await device.shell("dumpsys power")
     await device.shell("input keyevent 224")
-    assert trusted_projector.device.power == PowerState.ON
+    assert power_of(trusted_projector) == PowerState.ON
     await device.close()
 
 

@@ -174,9 +174,10 @@ class AdbDaemon:
             )
             self.port = self._server.sockets[0].getsockname()[1]
         elif not self.should_listen() and self._server is not None:
-            server, self._server = self._server, None
-            server.close()
-            await server.wait_closed()
+            # close() shuts the listening socket at once; wait_closed() would also wait for
+            # the open connections, which a refusing or sleeping device keeps (silenced).
+            self._server.close()
+            self._server = None
 
     async def start(self) -> None:
         """Start listening (if the device is powered and reachable)."""
@@ -184,10 +185,11 @@ class AdbDaemon:
 
     async def stop(self) -> None:
         """Stop listening and cut every connection."""
-        self.rebooting = True
-        await self.sync_listener()
+        server, self._server = self._server, None
         self.drop_all_connections()
-        self.rebooting = False
+        if server is not None:
+            server.close()
+            await server.wait_closed()
 
     def accept_pending_prompts(self) -> int:
         """Tap "Allow" on every prompt still on screen, as the person walking up would."""

@@ -57,6 +57,8 @@ class VirtualProjector:
             work_dir=state_dir / "device",
             on_power_change=self._power_changed,
         )
+        # `reboot` typed in a shell goes down the same path as the `reboot:` service.
+        self.device.on_reboot_request = self._reboot_requested
         use_legacy = self.profile.legacy_protocol if legacy is None else legacy
         self.daemon = AdbDaemon(
             self.device,
