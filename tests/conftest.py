@@ -26,6 +26,15 @@ def auto_enable_custom_integrations(request: pytest.FixtureRequest) -> None:
         request.getfixturevalue("enable_custom_integrations")
 
 
+@pytest.fixture
+def hass_config_dir(hass_tmp_config_dir: str) -> str:
+    """Give every Home Assistant its own config directory (its own .storage and ADB key).
+
+    The plugin's default is a directory inside site-packages shared by all tests and runs.
+    """
+    return hass_tmp_config_dir
+
+
 @pytest.fixture(scope="session")
 def adb_key_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Generate a 2048-bit ADB private key (with `.pub`), as `adb keygen` writes it."""

@@ -1,0 +1,1 @@
+"""XGIMI projector device layer (no Home Assistant imports)."""
