@@ -1,12 +1,21 @@
-"""The integration package loads in Home Assistant from this repository."""
+"""The integration package: loads from this repository, repair issue, key removal."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from adb_shell.auth.sign_pythonrsa import PythonRSASigner
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.loader import async_get_integration
 from homeassistant.setup import async_setup_component
+import pytest
 
-from custom_components.xgimi_adb.const import DOMAIN
+from custom_components.xgimi_adb.const import ADB_KEY_PATH, DOMAIN
+from tests.entities_common import Harness, make_fast, read_facts, refresh, seed_key
+from tests.virtual_projector import AuthPolicy, VirtualProjector
 
 
 async def test_integration_loads_from_repository(hass: HomeAssistant) -> None:
@@ -16,3 +25,66 @@ async def test_integration_loads_from_repository(hass: HomeAssistant) -> None:
     assert integration.requirements == ["adb-shell[async]==0.4.4"]
     assert await async_setup_component(hass, DOMAIN, {})
     assert DOMAIN in hass.config.components
+
+
+@pytest.fixture
+async def xgimi(
+    socket_enabled: None, tmp_path: Path, adb_key_path: Path
+) -> AsyncIterator[VirtualProjector]:
+    """Run a GMUI projector that trusts the session key."""
+    async with VirtualProjector("gmui_android11", state_dir=tmp_path / "projector") as device:
+        device.keys.trust(Path(f"{adb_key_path}.pub").read_text())
+        yield device
+        await device.drop_connections()
+
+
+async def test_revoked_key_raises_a_repair_issue_until_fixed(
+    hass: HomeAssistant,
+    xgimi: VirtualProjector,
+    adb_key_path: Path,
+    adb_signer: PythonRSASigner,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A revoked key opens a repair issue next to the reauth flow; a good poll closes it."""
+    make_fast(monkeypatch)
+    seed_key(hass, adb_key_path)
+    harness = Harness(hass, xgimi, await read_facts(xgimi, adb_signer))
+    entry = await harness.load()
+    issue_id = f"auth_revoked_{entry.entry_id}"
+    xgimi.revoke_keys()
+    xgimi.set_auth_policy(AuthPolicy.REJECT)
+    await xgimi.drop_connections()
+    await refresh(entry)
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_key == "auth_revoked"
+
+    xgimi.keys.trust(Path(f"{adb_key_path}.pub").read_text())
+    async with asyncio.timeout(5):  # polls wait out the reconnect backoff first
+        while ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is not None:
+            await asyncio.sleep(0.1)
+            await refresh(entry)
+    assert entry.runtime_data.coordinator.data is not None
+    await harness.close()
+
+
+async def test_removing_the_last_projector_deletes_the_key(
+    hass: HomeAssistant,
+    xgimi: VirtualProjector,
+    adb_key_path: Path,
+    adb_signer: PythonRSASigner,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The instance key stays while a projector uses it and goes with the last one."""
+    make_fast(monkeypatch)
+    seed_key(hass, adb_key_path)
+    facts = await read_facts(xgimi, adb_signer)
+    harness = Harness(hass, xgimi, facts)
+    first = await harness.load()
+    second = await harness.load(facts=facts | {"serial": "OTHER-SERIAL"})
+    key = Path(hass.config.path(*ADB_KEY_PATH))
+    assert await hass.config_entries.async_remove(first.entry_id)
+    assert key.exists()
+    assert await hass.config_entries.async_remove(second.entry_id)
+    assert not key.exists()
+    assert not key.with_name("adbkey.pub").exists()

@@ -1,5 +1,44 @@
 """Constants for the XGIMI projector (ADB) integration."""
 
+from datetime import timedelta
 from typing import Final
 
 DOMAIN: Final = "xgimi_adb"
+MANUFACTURER: Final = "XGIMI"
+DEFAULT_PORT: Final = 5555
+
+# Config entry data
+CONF_FACTS: Final = "facts"
+
+# Options
+CONF_TURN_ON_ENTITY: Final = "turn_on_entity"  # a switch (smart plug) that powers the projector
+CONF_POWER_CYCLE: Final = "power_cycle"  # switch the plug off first, wait, then on
+CONF_POWER_CYCLE_DELAY: Final = "power_cycle_delay"  # seconds the plug stays off
+CONF_WAKE_ON_LAN: Final = "wake_on_lan"
+CONF_BROADCAST_ADDRESS: Final = "broadcast_address"
+CONF_BROADCAST_PORT: Final = "broadcast_port"
+CONF_TURN_OFF_MODE: Final = "turn_off_mode"
+CONF_ALLOW_SHELL: Final = "allow_shell"
+
+TURN_OFF_SLEEP: Final = "sleep"  # KEYCODE_SLEEP: screen off, ADB stays reachable
+TURN_OFF_STANDBY: Final = "standby"  # XGIMI's own power-off: network down, needs a fallback to wake
+
+DEFAULT_POWER_CYCLE_DELAY: Final = 5
+DEFAULT_BROADCAST_ADDRESS: Final = "255.255.255.255"
+DEFAULT_BROADCAST_PORT: Final = 9
+
+# Polling: fast while on, slow while off, quick while a power change is being confirmed.
+SCAN_INTERVAL_ON: Final = timedelta(seconds=5)
+SCAN_INTERVAL_OFF: Final = timedelta(seconds=15)
+CONFIRM_POLL_SECONDS: Final = 1.0
+POWER_ON_TIMEOUT: Final = 60.0  # a cold boot through the plug takes ~30-45 s
+POWER_OFF_TIMEOUT: Final = 15.0
+
+# Where the instance's ADB key pair lives, relative to the config directory.
+ADB_KEY_PATH: Final = (".storage", DOMAIN, "adbkey")
+
+# Services
+SERVICE_LAUNCH_APP: Final = "launch_app"
+SERVICE_SHELL_COMMAND: Final = "shell_command"
+ATTR_PACKAGE: Final = "package"
+ATTR_COMMAND: Final = "command"
