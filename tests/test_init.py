@@ -9,6 +9,7 @@ from pathlib import Path
 from adb_shell.auth.sign_pythonrsa import PythonRSASigner
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.update_coordinator import UpdateFailed
 from homeassistant.loader import async_get_integration
 from homeassistant.setup import async_setup_component
 import pytest
@@ -88,3 +89,29 @@ async def test_removing_the_last_projector_deletes_the_key(
     assert await hass.config_entries.async_remove(second.entry_id)
     assert not key.exists()
     assert not key.with_name("adbkey.pub").exists()
+
+
+async def test_tls_only_port_later_makes_entities_unavailable(
+    hass: HomeAssistant,
+    xgimi: VirtualProjector,
+    adb_key_path: Path,
+    adb_signer: PythonRSASigner,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The port turning into a TLS-only wireless-debugging port is a real error: unavailable."""
+    make_fast(monkeypatch)
+    seed_key(hass, adb_key_path)
+    harness = Harness(hass, xgimi, await read_facts(xgimi, adb_signer))
+    entry = await harness.load()
+    coordinator = entry.runtime_data.coordinator
+    xgimi.faults.stls_only = True
+    await xgimi.drop_connections()
+    await refresh(entry)
+    assert not coordinator.last_update_success
+    assert isinstance(coordinator.last_exception, UpdateFailed)
+    assert coordinator.last_exception.translation_key == "tls_only"
+    await refresh(entry)  # within the reconnect backoff: still the same error, not "off"
+    assert not coordinator.last_update_success
+    assert isinstance(coordinator.last_exception, UpdateFailed)
+    assert coordinator.last_exception.translation_key == "tls_only"
+    await harness.close()

@@ -11,12 +11,19 @@ from pathlib import Path
 import stat
 
 from adb_shell.auth.sign_pythonrsa import PythonRSASigner
+from adb_shell.exceptions import DeviceAuthError, InvalidCommandError, TcpTimeoutException
 import pytest
 
-from custom_components.xgimi_adb.projector.client import Priority, ProjectorClient, Timeouts
+from custom_components.xgimi_adb.projector.client import (
+    Priority,
+    ProjectorClient,
+    Timeouts,
+    _connect_error,
+)
 from custom_components.xgimi_adb.projector.errors import (
     AuthRejected,
     ConnectionLost,
+    ProjectorError,
     ProjectorTimeout,
     ProjectorUnreachable,
     TlsOnlyPort,
@@ -238,3 +245,43 @@ def test_key_pair_is_created_once_owner_only(tmp_path: Path) -> None:
     second = load_or_create_signer(path)
     assert path.read_bytes() == content
     assert first.GetPublicKey() == second.GetPublicKey()
+
+
+@pytest.mark.parametrize(
+    ("raised", "prompted", "expected"),
+    [
+        (InvalidCommandError("Unknown command: 1397511251 = 'STLS'"), False, TlsOnlyPort),
+        (TcpTimeoutException("no answer"), True, AuthRejected),
+        (DeviceAuthError("no keys"), False, AuthRejected),
+        (ConnectionRefusedError(), False, ProjectorUnreachable),
+        (TimeoutError(), False, ProjectorTimeout),
+        (OSError("no route to host"), False, ProjectorUnreachable),
+        (InvalidCommandError("Unknown command: 1 = 'ABCD'"), False, ProjectorError),
+    ],
+)
+def test_connect_errors_are_translated(
+    raised: BaseException, prompted: bool, expected: type[ProjectorError]
+) -> None:
+    """Every way adb-shell fails to connect becomes one precise error of the device layer."""
+    assert type(_connect_error(raised, prompted=prompted)) is expected
+
+
+def test_unexpected_connect_errors_pass_through() -> None:
+    """Cancellation and programming errors are not disguised as device errors."""
+    cancelled = asyncio.CancelledError()
+    assert _connect_error(cancelled, prompted=True) is cancelled
+    bug = KeyError("bug")
+    assert _connect_error(bug, prompted=False) is bug
+
+
+async def test_connect_is_a_no_op_when_connected(
+    trusted_projector: VirtualProjector, adb_signer: PythonRSASigner
+) -> None:
+    """A second connect keeps the open connection instead of opening another."""
+    client = client_for(trusted_projector, adb_signer)
+    await client.async_connect()
+    await client.async_connect()
+    assert len(trusted_projector.received_services) == 0
+    assert await client.async_shell("echo one") == "one\n"
+    assert trusted_projector.daemon.connection_count == 1
+    await client.async_close()

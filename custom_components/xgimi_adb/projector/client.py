@@ -101,6 +101,7 @@ class ProjectorClient:
         self._worker: asyncio.Task[None] | None = None
         self._failures = 0
         self._next_attempt = 0.0  # monotonic time before which background polls do not reconnect
+        self._last_connect_error: ProjectorError | None = None
         self.round_trips = 0  # shell commands sent, for diagnostics and benchmarks
 
     @property
@@ -150,6 +151,7 @@ class ProjectorClient:
         self._device = device
         self._failures = 0
         self._next_attempt = 0.0
+        self._last_connect_error = None
         _LOGGER.debug("connected to %s:%s", self.host, self.port)
 
     async def async_probe(self) -> bool:
@@ -242,10 +244,16 @@ class ProjectorClient:
         if self._device is not None:
             return
         if priority is Priority.POLL and time.monotonic() < self._next_attempt:
+            # Keep reporting why the last attempt failed: a revoked key or a TLS-only port is
+            # still an error while polls wait, not a projector that went away.
+            last = self._last_connect_error
+            if isinstance(last, (AuthRejected, TlsOnlyPort)):
+                raise type(last)(str(last))
             raise ProjectorUnreachable("waiting before the next reconnect")
         try:
             await self.async_connect()
-        except ProjectorError:
+        except ProjectorError as err:
+            self._last_connect_error = err
             self._failures += 1
             delay = min(self.timeouts.backoff_max, 2.0 ** min(self._failures, 6))
             self._next_attempt = time.monotonic() + delay
