@@ -11,9 +11,12 @@ from pathlib import Path
 
 from adb_shell.auth.keygen import keygen
 from adb_shell.auth.sign_pythonrsa import PythonRSASigner
+from homeassistant.core import HomeAssistant
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.xgimi_adb.const import DOMAIN
+from tests.entities_common import Harness, make_fast, read_facts, seed_key
 from tests.virtual_projector import VirtualProjector
 
 assert DOMAIN == "xgimi_adb"
@@ -69,3 +72,46 @@ async def trusted_projector(projector: VirtualProjector, adb_key_path: Path) -> 
     """Return the virtual projector with `adb_key_path` already allowed ("Always allow")."""
     projector.keys.trust(Path(f"{adb_key_path}.pub").read_text())
     return projector
+
+
+# -- the integration against a trusting projector (entity, service, diagnostics tests) ----------
+
+
+@pytest.fixture
+def fast(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Short time limits: the virtual projector answers in milliseconds."""
+    make_fast(monkeypatch)
+
+
+@pytest.fixture
+def profile() -> str:
+    """Firmware profile of `xgimi` (parametrize `profile` where it matters)."""
+    return "gmui_android11"
+
+
+@pytest.fixture
+async def xgimi(
+    profile: str, socket_enabled: None, tmp_path: Path, adb_key_path: Path
+) -> AsyncIterator[VirtualProjector]:
+    """Run a virtual projector of `profile` that trusts the session key."""
+    async with VirtualProjector(profile, state_dir=tmp_path / "projector") as device:
+        device.keys.trust(Path(f"{adb_key_path}.pub").read_text())
+        yield device
+        await device.drop_connections()
+
+
+@pytest.fixture
+async def harness(
+    hass: HomeAssistant, xgimi: VirtualProjector, adb_key_path: Path, adb_signer: PythonRSASigner
+) -> AsyncIterator[Harness]:
+    """Make entries for `xgimi` with the session key as this Home Assistant's key."""
+    seed_key(hass, adb_key_path)
+    harness = Harness(hass, xgimi, await read_facts(xgimi, adb_signer))
+    yield harness
+    await harness.close()
+
+
+@pytest.fixture
+async def entry(harness: Harness) -> MockConfigEntry:
+    """Load an entry with default options (shell commands not allowed) while the projector is on."""
+    return await harness.load()

@@ -66,12 +66,6 @@ GMUI_MODEL = "XGIMI Play 6"
 # -- fixtures ----------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def hass_config_dir(hass_tmp_config_dir: str) -> str:
-    """Give every test's Home Assistant its own config directory (and so its own ADB key)."""
-    return hass_tmp_config_dir
-
-
 @pytest.fixture(autouse=True)
 def mock_setup_entry() -> Iterator[AsyncMock]:
     """Do not set the entry up: flow tests only check what the flow stores (standard practice)."""

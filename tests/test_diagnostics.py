@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 import json
-from pathlib import Path
 from typing import Any
 
-from adb_shell.auth.sign_pythonrsa import PythonRSASigner
 from homeassistant.components.diagnostics import REDACTED
 from homeassistant.core import HomeAssistant
 import pytest
@@ -17,42 +14,10 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.xgimi_adb.const import CONF_ALLOW_SHELL, CONF_TURN_ON_ENTITY
-from tests.entities_common import Harness, make_fast, read_facts, runtime, seed_key
+from tests.entities_common import Harness, runtime
 from tests.virtual_projector import PowerState, VirtualProjector
 
-
-@pytest.fixture
-def hass_config_dir(hass_tmp_config_dir: str) -> str:
-    """Give every test a throw-away config directory (the ADB key is written there)."""
-    return hass_tmp_config_dir
-
-
-@pytest.fixture(autouse=True)
-def fast(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Short time limits: the virtual projector answers in milliseconds."""
-    make_fast(monkeypatch)
-
-
-@pytest.fixture
-async def xgimi(
-    socket_enabled: None, tmp_path: Path, adb_key_path: Path
-) -> AsyncIterator[VirtualProjector]:
-    """Run a virtual GMUI projector that trusts the session key."""
-    async with VirtualProjector("gmui_android11", state_dir=tmp_path / "projector") as device:
-        device.keys.trust(Path(f"{adb_key_path}.pub").read_text())
-        yield device
-        await device.drop_connections()
-
-
-@pytest.fixture
-async def harness(
-    hass: HomeAssistant, xgimi: VirtualProjector, adb_key_path: Path, adb_signer: PythonRSASigner
-) -> AsyncIterator[Harness]:
-    """Make entries for `xgimi` with the session key as this Home Assistant's key."""
-    seed_key(hass, adb_key_path)
-    harness = Harness(hass, xgimi, await read_facts(xgimi, adb_signer))
-    yield harness
-    await harness.close()
+pytestmark = pytest.mark.usefixtures("fast")
 
 
 def secrets(projector: VirtualProjector) -> list[str]:

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-from adb_shell.auth.sign_pythonrsa import PythonRSASigner
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.update_coordinator import UpdateFailed
 from homeassistant.loader import async_get_integration
 from homeassistant.setup import async_setup_component
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.xgimi_adb.const import ADB_KEY_PATH, DOMAIN
-from tests.entities_common import Harness, make_fast, read_facts, refresh, seed_key
+from tests.entities_common import Harness, refresh
 from tests.virtual_projector import AuthPolicy, VirtualProjector
 
 
@@ -28,29 +27,11 @@ async def test_integration_loads_from_repository(hass: HomeAssistant) -> None:
     assert DOMAIN in hass.config.components
 
 
-@pytest.fixture
-async def xgimi(
-    socket_enabled: None, tmp_path: Path, adb_key_path: Path
-) -> AsyncIterator[VirtualProjector]:
-    """Run a GMUI projector that trusts the session key."""
-    async with VirtualProjector("gmui_android11", state_dir=tmp_path / "projector") as device:
-        device.keys.trust(Path(f"{adb_key_path}.pub").read_text())
-        yield device
-        await device.drop_connections()
-
-
+@pytest.mark.usefixtures("fast")
 async def test_revoked_key_raises_a_repair_issue_until_fixed(
-    hass: HomeAssistant,
-    xgimi: VirtualProjector,
-    adb_key_path: Path,
-    adb_signer: PythonRSASigner,
-    monkeypatch: pytest.MonkeyPatch,
+    hass: HomeAssistant, xgimi: VirtualProjector, entry: MockConfigEntry, adb_key_path: Path
 ) -> None:
     """A revoked key opens a repair issue next to the reauth flow; a good poll closes it."""
-    make_fast(monkeypatch)
-    seed_key(hass, adb_key_path)
-    harness = Harness(hass, xgimi, await read_facts(xgimi, adb_signer))
-    entry = await harness.load()
     issue_id = f"auth_revoked_{entry.entry_id}"
     xgimi.revoke_keys()
     xgimi.set_auth_policy(AuthPolicy.REJECT)
@@ -66,23 +47,15 @@ async def test_revoked_key_raises_a_repair_issue_until_fixed(
             await asyncio.sleep(0.1)
             await refresh(entry)
     assert entry.runtime_data.coordinator.data is not None
-    await harness.close()
 
 
+@pytest.mark.usefixtures("fast")
 async def test_removing_the_last_projector_deletes_the_key(
-    hass: HomeAssistant,
-    xgimi: VirtualProjector,
-    adb_key_path: Path,
-    adb_signer: PythonRSASigner,
-    monkeypatch: pytest.MonkeyPatch,
+    hass: HomeAssistant, harness: Harness
 ) -> None:
     """The instance key stays while a projector uses it and goes with the last one."""
-    make_fast(monkeypatch)
-    seed_key(hass, adb_key_path)
-    facts = await read_facts(xgimi, adb_signer)
-    harness = Harness(hass, xgimi, facts)
     first = await harness.load()
-    second = await harness.load(facts=facts | {"serial": "OTHER-SERIAL"})
+    second = await harness.load(facts=harness.facts | {"serial": "OTHER-SERIAL"})
     key = Path(hass.config.path(*ADB_KEY_PATH))
     assert await hass.config_entries.async_remove(first.entry_id)
     assert key.exists()
@@ -91,18 +64,11 @@ async def test_removing_the_last_projector_deletes_the_key(
     assert not key.with_name("adbkey.pub").exists()
 
 
+@pytest.mark.usefixtures("fast")
 async def test_tls_only_port_later_makes_entities_unavailable(
-    hass: HomeAssistant,
-    xgimi: VirtualProjector,
-    adb_key_path: Path,
-    adb_signer: PythonRSASigner,
-    monkeypatch: pytest.MonkeyPatch,
+    xgimi: VirtualProjector, entry: MockConfigEntry
 ) -> None:
     """The port turning into a TLS-only wireless-debugging port is a real error: unavailable."""
-    make_fast(monkeypatch)
-    seed_key(hass, adb_key_path)
-    harness = Harness(hass, xgimi, await read_facts(xgimi, adb_signer))
-    entry = await harness.load()
     coordinator = entry.runtime_data.coordinator
     xgimi.faults.stls_only = True
     await xgimi.drop_connections()
@@ -114,4 +80,3 @@ async def test_tls_only_port_later_makes_entities_unavailable(
     assert not coordinator.last_update_success
     assert isinstance(coordinator.last_exception, UpdateFailed)
     assert coordinator.last_exception.translation_key == "tls_only"
-    await harness.close()

@@ -10,7 +10,6 @@ commands while unreachable, auth surviving restarts, revoked key -> reauth).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 import stat
@@ -70,7 +69,6 @@ from tests.entities_common import (
     MAX_VOLUME,
     Harness,
     entity_id,
-    make_fast,
     muted,
     new_commands,
     non_poll,
@@ -78,7 +76,6 @@ from tests.entities_common import (
     read_facts,
     refresh,
     runtime,
-    seed_key,
     state_of,
 )
 from tests.virtual_projector import AuthPolicy, PlaybackState, PowerState, VirtualProjector
@@ -88,50 +85,7 @@ KEY_POWER, KEY_SLEEP, KEY_WAKEUP = 26, 223, 224
 PLUG = "input_boolean.plug"
 
 
-@pytest.fixture
-def hass_config_dir(hass_tmp_config_dir: str) -> str:
-    """Give every test a throw-away config directory (the ADB key is written there)."""
-    return hass_tmp_config_dir
-
-
-@pytest.fixture(autouse=True)
-def fast(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Short time limits: the virtual projector answers in milliseconds."""
-    make_fast(monkeypatch)
-
-
-@pytest.fixture
-def profile() -> str:
-    """Firmware profile of the virtual projector (parametrized where it matters)."""
-    return "gmui_android11"
-
-
-@pytest.fixture
-async def xgimi(
-    profile: str, socket_enabled: None, tmp_path: Path, adb_key_path: Path
-) -> AsyncIterator[VirtualProjector]:
-    """Run a virtual projector of `profile` that trusts the session key."""
-    async with VirtualProjector(profile, state_dir=tmp_path / "projector") as device:
-        device.keys.trust(Path(f"{adb_key_path}.pub").read_text())
-        yield device
-        await device.drop_connections()
-
-
-@pytest.fixture
-async def harness(
-    hass: HomeAssistant, xgimi: VirtualProjector, adb_key_path: Path, adb_signer: PythonRSASigner
-) -> AsyncIterator[Harness]:
-    """Make entries for `xgimi` with the session key as this Home Assistant's key."""
-    seed_key(hass, adb_key_path)
-    harness = Harness(hass, xgimi, await read_facts(xgimi, adb_signer))
-    yield harness
-    await harness.close()
-
-
-@pytest.fixture
-async def entry(harness: Harness) -> MockConfigEntry:
-    """Load an entry with default options while the projector is on."""
-    return await harness.load()
+pytestmark = pytest.mark.usefixtures("fast")
 
 
 @pytest.fixture

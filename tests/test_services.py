@@ -7,13 +7,11 @@ option allows it and only for administrators.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 import json
 from pathlib import Path
 import re
 from typing import Any
 
-from adb_shell.auth.sign_pythonrsa import PythonRSASigner
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_CONFIG_ENTRY_ID
 from homeassistant.core import Context, HomeAssistant, ServiceResponse
@@ -30,62 +28,10 @@ from custom_components.xgimi_adb.const import (
     SERVICE_LAUNCH_APP,
     SERVICE_SHELL_COMMAND,
 )
-from tests.entities_common import (
-    Harness,
-    make_fast,
-    new_commands,
-    non_poll,
-    power,
-    read_facts,
-    seed_key,
-)
+from tests.entities_common import Harness, new_commands, non_poll, power
 from tests.virtual_projector import PowerState, VirtualProjector
 
-
-@pytest.fixture
-def hass_config_dir(hass_tmp_config_dir: str) -> str:
-    """Give every test a throw-away config directory (the ADB key is written there)."""
-    return hass_tmp_config_dir
-
-
-@pytest.fixture(autouse=True)
-def fast(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Short time limits: the virtual projector answers in milliseconds."""
-    make_fast(monkeypatch)
-
-
-@pytest.fixture
-def profile() -> str:
-    """Firmware profile of the virtual projector (parametrized where it matters)."""
-    return "gmui_android11"
-
-
-@pytest.fixture
-async def xgimi(
-    profile: str, socket_enabled: None, tmp_path: Path, adb_key_path: Path
-) -> AsyncIterator[VirtualProjector]:
-    """Run a virtual projector of `profile` that trusts the session key."""
-    async with VirtualProjector(profile, state_dir=tmp_path / "projector") as device:
-        device.keys.trust(Path(f"{adb_key_path}.pub").read_text())
-        yield device
-        await device.drop_connections()
-
-
-@pytest.fixture
-async def harness(
-    hass: HomeAssistant, xgimi: VirtualProjector, adb_key_path: Path, adb_signer: PythonRSASigner
-) -> AsyncIterator[Harness]:
-    """Make entries for `xgimi` with the session key as this Home Assistant's key."""
-    seed_key(hass, adb_key_path)
-    harness = Harness(hass, xgimi, await read_facts(xgimi, adb_signer))
-    yield harness
-    await harness.close()
-
-
-@pytest.fixture
-async def entry(harness: Harness) -> MockConfigEntry:
-    """Load an entry with default options (shell commands not allowed)."""
-    return await harness.load()
+pytestmark = pytest.mark.usefixtures("fast")
 
 
 async def launch(hass: HomeAssistant, entry: MockConfigEntry, package: str) -> None:
