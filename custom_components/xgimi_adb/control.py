@@ -12,8 +12,11 @@ Sources are the HDMI inputs and the launchable apps stored at setup (never runni
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
+from functools import lru_cache
 import logging
 import time
+from types import MappingProxyType
 
 from homeassistant.const import ATTR_ENTITY_ID, SERVICE_TURN_OFF, SERVICE_TURN_ON
 from homeassistant.core import DOMAIN as HOMEASSISTANT_DOMAIN
@@ -166,9 +169,13 @@ async def async_turn_off(coordinator: XgimiCoordinator) -> None:
 # -- sources ---------------------------------------------------------------------------------------
 
 
-def source_map(facts: DeviceFacts | None) -> dict[str, Source]:
-    """Display name -> source: HDMI inputs first, then launchable apps."""
-    return catalog.sources(facts) if facts is not None else {}
+@lru_cache(maxsize=8)
+def source_map(facts: DeviceFacts | None) -> Mapping[str, Source]:
+    """Display name -> source: HDMI inputs first, then launchable apps.
+
+    Cached: facts are frozen for an entry's life, and every state write asks for the source.
+    """
+    return MappingProxyType(catalog.sources(facts) if facts is not None else {})
 
 
 def current_source(facts: DeviceFacts | None, state: ProjectorState | None) -> str | None:

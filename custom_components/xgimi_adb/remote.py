@@ -22,7 +22,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from . import control
 from .coordinator import XgimiConfigEntry, XgimiCoordinator, is_on
 from .entity import XgimiEntity, handle_errors, unknown_key_error
-from .projector.catalog import Platform, Source, UnknownKeyError, resolve_key
+from .projector.catalog import Source, UnknownKeyError, resolve_key
 
 PARALLEL_UPDATES = 0
 
@@ -91,8 +91,7 @@ class XgimiRemote(XgimiEntity, RemoteEntity):
     @override
     async def async_send_command(self, command: Iterable[str], **kwargs: Any) -> None:
         """Press keys by name; every name is checked before any key is sent."""
-        facts = self.coordinator.device.facts
-        platform = facts.platform if facts is not None else Platform.UNKNOWN
+        platform = self.coordinator.device.platform
         try:
             codes = [resolve_key(name, platform) for name in command]
         except UnknownKeyError as err:

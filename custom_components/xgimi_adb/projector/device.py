@@ -17,7 +17,7 @@ from .parse import (
     parse_launchable,
     parse_poll,
 )
-from .state import DeviceFacts, HdmiInput, ProjectorState
+from .state import DeviceFacts, HdmiInput, Platform, ProjectorState
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -38,6 +38,11 @@ class XgimiDevice:
         self.client = client
         self.facts = facts
         self.last_poll_output: str | None = None
+
+    @property
+    def platform(self) -> Platform:
+        """The firmware family from the facts (unknown before they are read)."""
+        return self.facts.platform if self.facts is not None else Platform.UNKNOWN
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -103,8 +108,7 @@ class XgimiDevice:
 
     async def async_launch(self, package: str) -> None:
         """Start an app by package name (validated by the catalog)."""
-        platform = self.facts.platform if self.facts else catalog.Platform.UNKNOWN
-        await self.async_run(catalog.launch_command(package, platform), retry=True)
+        await self.async_run(catalog.launch_command(package, self.platform), retry=True)
 
     async def async_run_raw(self, command: str) -> str:
         """Run a command the user typed, as is (only when the user enabled it); output returned."""
