@@ -37,7 +37,8 @@ MAX_VOLUME = {"gmui_android9": 100, "gmui_android11": 100, "androidtv_10": 15, "
 _FACTS: dict[str, dict[str, Any]] = {}
 
 # Short time limits for tests (seconds): the virtual projector answers in milliseconds.
-FAST_TIMEOUTS = Timeouts(connect=2.0, auth=1.0, command=1.5, probe=0.5, backoff_max=0.5)
+# Short, with room for a loaded machine (reading the facts takes ~0.5 s on an idle one).
+FAST_TIMEOUTS = Timeouts(connect=2.0, auth=1.0, command=3.0, poll=2.0, probe=0.5, backoff_max=0.5)
 
 
 def make_fast(monkeypatch: pytest.MonkeyPatch, *, power_on: float = 5.0) -> None:
@@ -48,7 +49,6 @@ def make_fast(monkeypatch: pytest.MonkeyPatch, *, power_on: float = 5.0) -> None
 
     monkeypatch.setattr(client_module, "Timeouts", fast_timeouts)
     monkeypatch.setattr(coordinator_module, "CONFIRM_POLL_SECONDS", 0.05)
-    monkeypatch.setattr(control, "CONFIRM_POLL_SECONDS", 0.05)
     monkeypatch.setattr(control, "POWER_ON_TIMEOUT", power_on)
     monkeypatch.setattr(control, "POWER_OFF_TIMEOUT", 3.0)
 

@@ -227,6 +227,20 @@ async def test_trusted_key_creates_entry_without_pairing(
     assert mock_setup_entry.call_count == 1
 
 
+async def test_slow_facts_read_after_connecting_is_not_a_timeout(
+    hass: HomeAssistant, trusted_projector: VirtualProjector, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Connected with a trusted key: reading the facts may take longer than the handshake wait."""
+    monkeypatch.setattr(config_flow, "HANDSHAKE_WAIT", 0.5)
+    trusted_projector.faults.command_latency_s = 0.4  # two round trips: 0.8 s > 0.5 s
+    result = await _user_flow(hass)
+
+    result = await _submit(hass, result["flow_id"], trusted_projector.host, trusted_projector.port)
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["result"].unique_id == GMUI_SERIAL
+
+
 async def test_new_key_paired_through_progress_step(
     hass: HomeAssistant,
     projector: VirtualProjector,
@@ -298,6 +312,78 @@ async def test_rejected_prompt_then_retry(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["result"].unique_id == GMUI_SERIAL
     assert len(projector.prompts) == 2
+
+
+async def test_accepted_without_always_allow_asks_to_tick_it(
+    hass: HomeAssistant, projector: VirtualProjector
+) -> None:
+    """Allow tapped without "Always allow": the flow says so instead of an entry that reauths.
+
+    The flow reconnects right after pairing; the projector asking again is the proof that the key
+    was not remembered. Ticking the box on the next prompt then creates the entry.
+    """
+    projector.auth.always_allow = False
+    projector.set_auth_policy(AuthPolicy.DELAY, delay_s=0.3)
+    result = await _user_flow(hass)
+    result = await _submit(hass, result["flow_id"], projector.host, projector.port)
+
+    result = await _progress_done(hass, result)
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "not_remembered"
+    assert result["description_placeholders"] == {
+        CONF_HOST: f"127.0.0.1:{projector.port}",
+        "timeout": "5",
+    }
+    assert len(projector.prompts) == 2  # pairing, then the check on reconnect
+    assert not hass.config_entries.async_entries(DOMAIN)
+
+    projector.auth.always_allow = True
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    result = await _progress_done(hass, result)
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert len(projector.prompts) == 3  # the check after this pairing did not prompt
+    assert len(projector.keys) == 1
+
+
+async def test_unanswered_prompt_on_reconnect_counts_as_not_remembered(
+    hass: HomeAssistant, projector: VirtualProjector, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check's own prompt left unanswered also means the key was not remembered."""
+    monkeypatch.setattr(config_flow, "REMEMBER_CHECK_TIMEOUT", 0.1)
+    projector.auth.always_allow = False
+    projector.set_auth_policy(AuthPolicy.DELAY, delay_s=0.3)
+    result = await _user_flow(hass)
+    result = await _submit(hass, result["flow_id"], projector.host, projector.port)
+
+    result = await _progress_done(hass, result)
+
+    assert result["step_id"] == "not_remembered"
+
+
+async def test_key_refused_on_reconnect_without_prompt_is_pair_failed(
+    hass: HomeAssistant, projector: VirtualProjector
+) -> None:
+    """Accepted, then refused outright on the check (no second prompt): `pair_failed`."""
+    projector.set_auth_policy(AuthPolicy.DELAY, delay_s=0.3)
+    real_connect = ProjectorClient.async_connect
+    calls = 0
+
+    async def connect_then_refuse(client: ProjectorClient, **kwargs: Any) -> None:
+        nonlocal calls
+        calls += 1
+        if calls > 1:
+            raise AuthRejected("refused")
+        await real_connect(client, **kwargs)
+
+    result = await _user_flow(hass)
+    with patch.object(ProjectorClient, "async_connect", connect_then_refuse):
+        result = await _submit(hass, result["flow_id"], projector.host, projector.port)
+        result = await _progress_done(hass, result)
+
+    assert result["step_id"] == "pair_failed"
+    assert calls == 2
 
 
 async def test_auth_rejected_without_prompt_shows_pair_failed(
@@ -815,7 +901,14 @@ def test_flow_translations_complete() -> None:
         assert english[section] == strings[section]
         assert _key_paths(chinese[section]) == _key_paths(strings[section])
     config = strings["config"]
-    assert set(config["step"]) == {"user", "reconfigure", "pair", "pair_failed", "reauth_confirm"}
+    assert set(config["step"]) == {
+        "user",
+        "reconfigure",
+        "pair",
+        "pair_failed",
+        "not_remembered",
+        "reauth_confirm",
+    }
     assert set(config["progress"]) == {"wait_for_accept"}
     assert set(config["error"]) == {
         "cannot_connect",

@@ -13,6 +13,8 @@ import asyncio
 from dataclasses import replace
 from pathlib import Path
 import stat
+import time
+from types import SimpleNamespace
 from typing import Any
 
 from adb_shell.auth.sign_pythonrsa import PythonRSASigner
@@ -47,7 +49,7 @@ from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.xgimi_adb import control
+from custom_components.xgimi_adb import control, coordinator as coordinator_module
 from custom_components.xgimi_adb.const import (
     ADB_KEY_PATH,
     CONF_BROADCAST_ADDRESS,
@@ -58,6 +60,9 @@ from custom_components.xgimi_adb.const import (
     CONF_TURN_ON_ENTITY,
     CONF_WAKE_ON_LAN,
     DOMAIN,
+    FAST_POLL_AFTER_OFF,
+    SCAN_INTERVAL_OFF,
+    SCAN_INTERVAL_ON,
     TURN_OFF_STANDBY,
 )
 from custom_components.xgimi_adb.projector.catalog import Source, SourceKind
@@ -194,6 +199,7 @@ async def test_profile(
     await call(hass, SERVICE_SELECT_SOURCE, player, source="HDMI 2")
     assert xgimi.device.current_input == "HDMI2"
     assert state_of(hass, player).attributes[ATTR_INPUT_SOURCE] == "HDMI 2"
+    assert state_of(hass, player).attributes[ATTR_APP_NAME] == "HDMI 2"  # not the player's package
 
     # An app by its launcher activity (the Play Store is not what a projector is for).
     index, app = next(
@@ -214,7 +220,7 @@ async def test_profile(
     await xgimi.set_playback(PlaybackState.PAUSED)
     assert await poll_state(hass, entry, player) == MediaPlayerState.PAUSED
     await xgimi.set_power(PowerState.SCREEN_OFF)
-    assert await poll_state(hass, entry, player) == MediaPlayerState.STANDBY
+    assert await poll_state(hass, entry, player) == MediaPlayerState.OFF
 
 
 async def test_device_info(
@@ -364,7 +370,7 @@ async def test_turn_off_sleeps_and_turn_on_wakes(
     """Default turn_off is KEYCODE_SLEEP (idempotent, ADB stays up); turn_on is KEYCODE_WAKEUP."""
     keys = len(xgimi.key_events)
     await call(hass, "turn_off", player)
-    assert state_of(hass, player).state == MediaPlayerState.STANDBY
+    assert state_of(hass, player).state == MediaPlayerState.OFF
     assert power(xgimi) is PowerState.SCREEN_OFF
     await call(hass, "turn_off", player)  # again: still asleep, not toggled awake
     assert power(xgimi) is PowerState.SCREEN_OFF
@@ -715,3 +721,28 @@ async def test_one_round_trip_per_poll(
     assert client.round_trips == before + 1
     assert len(new_commands(xgimi, commands)) == 1
     assert non_poll(new_commands(xgimi, commands)) == []
+
+
+async def test_polls_stay_fast_for_a_while_after_going_off(
+    hass: HomeAssistant,
+    xgimi: VirtualProjector,
+    entry: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A projector that drops off (reboot, short power cut) is looked for every 5 s at first.
+
+    While it is unreachable a poll is only a TCP connection attempt, so this costs nothing on
+    the device; after a minute polls slow down to the 15 s of a projector that is off.
+    """
+    coordinator = runtime(entry).coordinator
+    assert coordinator.update_interval == SCAN_INTERVAL_ON
+    await xgimi.set_power(PowerState.STANDBY)
+
+    await refresh(entry)
+
+    assert coordinator.data is None
+    assert coordinator.update_interval == SCAN_INTERVAL_ON
+    later = time.monotonic() + FAST_POLL_AFTER_OFF.total_seconds() + 1
+    monkeypatch.setattr(coordinator_module, "time", SimpleNamespace(monotonic=lambda: later))
+    await refresh(entry)
+    assert coordinator.update_interval == SCAN_INTERVAL_OFF

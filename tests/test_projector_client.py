@@ -14,12 +14,15 @@ from adb_shell.auth.sign_pythonrsa import PythonRSASigner
 from adb_shell.exceptions import DeviceAuthError, InvalidCommandError, TcpTimeoutException
 import pytest
 
+from custom_components.xgimi_adb.const import SCAN_INTERVAL_OFF
+from custom_components.xgimi_adb.projector import catalog
 from custom_components.xgimi_adb.projector.client import (
     Priority,
     ProjectorClient,
     Timeouts,
     _connect_error,
 )
+from custom_components.xgimi_adb.projector.device import XgimiDevice
 from custom_components.xgimi_adb.projector.errors import (
     AuthRejected,
     ConnectionLost,
@@ -31,7 +34,7 @@ from custom_components.xgimi_adb.projector.errors import (
 from custom_components.xgimi_adb.projector.keys import load_or_create_signer
 from tests.virtual_projector import AuthPolicy, PowerState, VirtualProjector
 
-FAST = Timeouts(connect=1.0, auth=1.0, command=2.0, probe=0.5, backoff_max=2.0)
+FAST = Timeouts(connect=1.0, auth=1.0, command=2.0, poll=2.0, probe=0.5, backoff_max=2.0)
 
 
 def client_for(projector: VirtualProjector, signer: PythonRSASigner) -> ProjectorClient:
@@ -285,3 +288,78 @@ async def test_connect_is_a_no_op_when_connected(
     assert await client.async_shell("echo one") == "one\n"
     assert trusted_projector.daemon.connection_count == 1
     await client.async_close()
+
+
+async def test_poll_on_a_silent_connection_gives_up_after_the_poll_timeout(
+    trusted_projector: VirtualProjector, adb_signer: PythonRSASigner
+) -> None:
+    """XGIMI standby silences an open connection: the poll's own short limit notices it.
+
+    The command limit here is 60 s; the poll returns "unreachable" after its 0.5 s limit.
+    """
+    timeouts = Timeouts(connect=1.0, auth=1.0, command=60.0, poll=0.5, probe=0.5)
+    client = ProjectorClient(
+        trusted_projector.host, trusted_projector.port, adb_signer, timeouts=timeouts
+    )
+    device = XgimiDevice(client)
+    assert await device.async_poll() is not None
+    await trusted_projector.set_half_open()
+    started = asyncio.get_running_loop().time()
+
+    assert await device.async_poll() is None
+
+    assert asyncio.get_running_loop().time() - started < 30  # far below the command limit
+    assert not client.connected
+    await client.async_close()
+
+
+def test_poll_backoff_never_outlasts_the_poll_interval_while_off() -> None:
+    """A regular poll after the projector is back must reconnect, whatever failed before.
+
+    Polls while off are `SCAN_INTERVAL_OFF` apart; a longer backoff kept the entity `off` for
+    up to a minute after the projector returned (tests/test_faults_link.py shows it end to end).
+    """
+    assert Timeouts().backoff_max < SCAN_INTERVAL_OFF.total_seconds() - 1
+
+
+def _keys(*codes: int) -> str:
+    return "input keyevent " + " ".join(map(str, codes))
+
+
+async def test_keys_queued_back_to_back_share_one_line(
+    trusted_projector: VirtualProjector, adb_signer: PythonRSASigner
+) -> None:
+    """Key presses from separate callers, queued behind a busy link, go out as one line.
+
+    A command queued between them keeps its place: keys before it, it, keys after it. A
+    caller that gave up while waiting has its keys left out; everyone else gets the answer.
+    """
+    client = client_for(trusted_projector, adb_signer)
+    await client.async_connect()
+    busy = asyncio.create_task(client.async_shell("sleep 0.3; echo busy"))
+    await asyncio.sleep(0.1)
+    merge = catalog.merge_keys_commands
+    first = [asyncio.create_task(client.async_shell_merged(_keys(n), merge)) for n in (19, 20)]
+    await asyncio.sleep(0)
+    between = asyncio.create_task(client.async_shell("echo between"))
+    await asyncio.sleep(0)
+    gives_up = asyncio.create_task(client.async_shell_merged(_keys(21), merge))
+    later = [asyncio.create_task(client.async_shell_merged(_keys(n), merge)) for n in (22, 23)]
+    await asyncio.sleep(0)
+    gives_up.cancel()
+
+    await asyncio.gather(busy, *first, between, *later)
+
+    ran = [line for line in trusted_projector.received_commands if line != "sleep 0.3; echo busy"]
+    assert ran == [_keys(19, 20), "echo between", _keys(22, 23)]
+    assert trusted_projector.key_events[-4:] == [19, 20, 22, 23]
+    await client.async_close()
+
+
+def test_only_short_presses_merge() -> None:
+    """A long press or anything but `input keyevent` is never folded into another line."""
+    assert catalog.merge_keys_commands([_keys(3), _keys(4, 5)]) == _keys(3, 4, 5)
+    with pytest.raises(ValueError, match="short key presses"):
+        catalog.merge_keys_commands([_keys(3), "input keyevent --longpress 4"])
+    with pytest.raises(ValueError, match="short key presses"):
+        catalog.merge_keys_commands(["reboot"])

@@ -15,7 +15,7 @@ from .projector.device import XgimiDevice
 from .projector.storage import facts_from_dict
 from .services import async_setup_services
 
-PLATFORMS: list[Platform] = [Platform.MEDIA_PLAYER, Platform.REMOTE]
+PLATFORMS: list[Platform] = [Platform.BUTTON, Platform.MEDIA_PLAYER, Platform.REMOTE]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 

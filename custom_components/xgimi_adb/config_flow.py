@@ -10,7 +10,7 @@ form (submit = try again) when nobody accepted it in time.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 import ipaddress
 import logging
 import re
@@ -77,15 +77,20 @@ PAIR_TIMEOUT = 60.0  # how long a person has to accept "Allow USB debugging?"
 COMMAND_TIMEOUT = 10.0  # one shell command while reading the device facts
 FACTS_TIMEOUT = 45.0  # reading all device facts (two round trips, one may list many apps)
 CANCEL_WAIT = 3.0  # closing the connection of an abandoned attempt
+REMEMBER_CHECK_TIMEOUT = 3.0  # reconnecting right after pairing: a remembered key needs nobody
 
 STEP_PAIR = "pair"
 STEP_PAIR_FAILED = "pair_failed"
+STEP_NOT_REMEMBERED = "not_remembered"
 STEP_FINISH = "finish"
 PROGRESS_WAIT_FOR_ACCEPT = "wait_for_accept"
 SECTION_ADVANCED = "advanced"
 
 # Outcomes of a pairing attempt besides success.
 _PAIR_FAILED = "pair_failed"
+_NOT_REMEMBERED = "not_remembered"
+# Outcomes that lead to a step of their own (submit = try again) rather than a form error.
+_RETRY_STEPS = {_PAIR_FAILED: STEP_PAIR_FAILED, _NOT_REMEMBERED: STEP_NOT_REMEMBERED}
 ERROR_CANNOT_CONNECT = "cannot_connect"
 ERROR_TIMEOUT = "timeout"
 ERROR_TLS_ONLY = "tls_only"
@@ -96,6 +101,10 @@ ERROR_INVALID_BROADCAST = "invalid_broadcast_address"
 # RFC 1123 host name label; the last label of a name must not be all digits (that is an IP).
 _LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)", re.IGNORECASE)
 _SCOPE_ID = re.compile(r"[a-z0-9_.-]{1,32}", re.IGNORECASE)  # IPv6 zone, as in "fe80::1%eth0"
+
+
+class KeyNotRemembered(ProjectorError):
+    """The prompt was accepted without "Always allow": every reconnect would ask again."""
 
 
 def normalize_host(value: str) -> str | None:
@@ -241,35 +250,48 @@ class XgimiConfigFlow(ConfigFlow, domain=DOMAIN):
     async def _async_start_pairing(self) -> ConfigFlowResult:
         """Connect in the background; decide the next step once connected or prompted."""
         signer = await async_get_signer(self.hass)
-        prompted = asyncio.Event()
+        prompted, connected = asyncio.Event(), asyncio.Event()
         task = self.hass.async_create_task(
-            self._async_connect_and_read(signer, prompted.set),
+            self._async_connect_and_read(signer, prompted.set, connected.set),
             f"{DOMAIN} pairing with {self._host}:{self._port}",
         )
-        waiter = asyncio.create_task(prompted.wait())
+        waiters = [asyncio.create_task(event.wait()) for event in (prompted, connected)]
         try:
             await asyncio.wait(
-                (task, waiter), timeout=HANDSHAKE_WAIT, return_when=asyncio.FIRST_COMPLETED
+                (task, *waiters), timeout=HANDSHAKE_WAIT, return_when=asyncio.FIRST_COMPLETED
             )
         finally:
-            waiter.cancel()
-        if task.done():  # a trusted key, or an error before any prompt
-            outcome = self._outcome(task)
-            if outcome is None:
-                return await self.async_step_finish()
-            if outcome == _PAIR_FAILED:
-                return await self.async_step_pair_failed()
-            return await self._async_back_to_form(outcome)
-        if prompted.is_set():
+            for waiter in waiters:
+                waiter.cancel()
+        if prompted.is_set() and not task.done():
             self._pair_task = task
             return await self.async_step_pair()
+        if connected.is_set():  # a trusted key: reading the facts has its own time limit
+            await asyncio.wait((task,))
+        if task.done():
+            return await self._async_after_attempt(task)
         # Neither connected nor prompted: the handshake is not being answered.
         task.cancel()
         await asyncio.wait((task,), timeout=CANCEL_WAIT)
         return await self._async_back_to_form(ERROR_TIMEOUT)
 
+    async def _async_after_attempt(self, task: asyncio.Task[DeviceFacts]) -> ConfigFlowResult:
+        """Go on from an attempt that ended without a progress step."""
+        outcome = self._outcome(task)
+        if outcome is None:
+            return await self.async_step_finish()
+        if (retry_step := _RETRY_STEPS.get(outcome)) is not None:
+            step: Callable[[], Awaitable[ConfigFlowResult]] = getattr(
+                self, f"async_step_{retry_step}"
+            )
+            return await step()
+        return await self._async_back_to_form(outcome)
+
     async def _async_connect_and_read(
-        self, signer: PythonRSASigner, on_prompt: Callable[[], None]
+        self,
+        signer: PythonRSASigner,
+        on_prompt: Callable[[], None],
+        on_connected: Callable[[], None],
     ) -> DeviceFacts:
         """Connect (waiting for a person if the projector prompts) and read the device facts."""
         assert self._host is not None
@@ -279,8 +301,18 @@ class XgimiConfigFlow(ConfigFlow, domain=DOMAIN):
             signer,
             timeouts=Timeouts(connect=CONNECT_TIMEOUT, auth=PAIR_TIMEOUT, command=COMMAND_TIMEOUT),
         )
+        prompted = False
+
+        def prompt_shown() -> None:
+            nonlocal prompted
+            prompted = True
+            on_prompt()
+
         try:
-            await client.async_connect(auth_timeout=PAIR_TIMEOUT, on_prompt=on_prompt)
+            await client.async_connect(auth_timeout=PAIR_TIMEOUT, on_prompt=prompt_shown)
+            if prompted:
+                await _async_check_remembered(client)
+            on_connected()
             async with asyncio.timeout(FACTS_TIMEOUT):
                 return await XgimiDevice(client).async_read_facts()
         finally:
@@ -290,6 +322,8 @@ class XgimiConfigFlow(ConfigFlow, domain=DOMAIN):
         """Store the facts and return None, or return what went wrong."""
         try:
             self._facts = task.result()
+        except KeyNotRemembered:
+            return _NOT_REMEMBERED
         except AuthRejected:
             return _PAIR_FAILED
         except TlsOnlyPort:
@@ -326,8 +360,8 @@ class XgimiConfigFlow(ConfigFlow, domain=DOMAIN):
         outcome = self._outcome(task)
         if outcome is None:
             return self.async_show_progress_done(next_step_id=STEP_FINISH)
-        if outcome == _PAIR_FAILED:
-            return self.async_show_progress_done(next_step_id=STEP_PAIR_FAILED)
+        if (retry_step := _RETRY_STEPS.get(outcome)) is not None:
+            return self.async_show_progress_done(next_step_id=retry_step)
         self._errors = {"base": outcome}
         return self.async_show_progress_done(next_step_id=self._form_step)
 
@@ -339,6 +373,16 @@ class XgimiConfigFlow(ConfigFlow, domain=DOMAIN):
             return await self._async_start_pairing()
         return self.async_show_form(
             step_id=STEP_PAIR_FAILED, description_placeholders=self._placeholders()
+        )
+
+    async def async_step_not_remembered(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Explain that "Always allow" was not ticked; submitting tries again."""
+        if user_input is not None:
+            return await self._async_start_pairing()
+        return self.async_show_form(
+            step_id=STEP_NOT_REMEMBERED, description_placeholders=self._placeholders()
         )
 
     async def async_step_finish(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
@@ -360,6 +404,25 @@ class XgimiConfigFlow(ConfigFlow, domain=DOMAIN):
             return self.async_update_reload_and_abort(self._get_reauth_entry(), data_updates=data)
         self._abort_if_unique_id_configured(updates={CONF_HOST: self._host, CONF_PORT: self._port})
         return self.async_create_entry(title=facts.model, data=data)
+
+
+async def _async_check_remembered(client: ProjectorClient) -> None:
+    """Reconnect once after a prompt was accepted: a key kept without "Always allow" asks again."""
+    await client.async_disconnect()
+    asked_again = False
+
+    def prompt_shown() -> None:
+        nonlocal asked_again
+        asked_again = True
+
+    try:
+        await client.async_connect(auth_timeout=REMEMBER_CHECK_TIMEOUT, on_prompt=prompt_shown)
+    except AuthRejected as err:
+        if asked_again:
+            raise KeyNotRemembered(str(err)) from err
+        raise
+    if asked_again:
+        raise KeyNotRemembered("the projector asked again on reconnect")
 
 
 class XgimiOptionsFlow(OptionsFlowWithReload):

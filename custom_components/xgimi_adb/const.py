@@ -30,6 +30,9 @@ DEFAULT_BROADCAST_PORT: Final = 9
 # Polling: fast while on, slow while off, quick while a power change is being confirmed.
 SCAN_INTERVAL_ON: Final = timedelta(seconds=5)
 SCAN_INTERVAL_OFF: Final = timedelta(seconds=15)
+# After going off (or away), keep the fast interval this long: a reboot or a short power cut is
+# back within it, and while unreachable a poll is only a TCP connection attempt.
+FAST_POLL_AFTER_OFF: Final = timedelta(seconds=60)
 CONFIRM_POLL_SECONDS: Final = 1.0
 POWER_ON_TIMEOUT: Final = 60.0  # a cold boot through the plug takes ~30-45 s
 POWER_OFF_TIMEOUT: Final = 15.0

@@ -15,7 +15,6 @@ import asyncio
 from collections.abc import Mapping
 from functools import lru_cache
 import logging
-import time
 from types import MappingProxyType
 
 from homeassistant.const import ATTR_ENTITY_ID, SERVICE_TURN_OFF, SERVICE_TURN_ON
@@ -30,7 +29,6 @@ from .const import (
     CONF_TURN_OFF_MODE,
     CONF_TURN_ON_ENTITY,
     CONF_WAKE_ON_LAN,
-    CONFIRM_POLL_SECONDS,
     DEFAULT_BROADCAST_ADDRESS,
     DEFAULT_BROADCAST_PORT,
     DEFAULT_POWER_CYCLE_DELAY,
@@ -121,26 +119,21 @@ async def _async_fallbacks(coordinator: XgimiCoordinator) -> None:
 
 async def _async_confirm_on(coordinator: XgimiCoordinator, *, woken: bool) -> None:
     """Poll until the projector is on; wake it once if it comes up reachable but asleep."""
-    deadline = time.monotonic() + POWER_ON_TIMEOUT
-    while True:
-        await coordinator.async_refresh()
-        if is_on(coordinator.data):
-            return
-        if coordinator.data is not None and not woken:
-            # Powered by the plug or woken by the packet, but the screen is still off.
-            woken = True
-            try:
-                await coordinator.device.async_wake()
-            except AWAY_ERRORS:
-                woken = False
-            continue
-        if time.monotonic() >= deadline:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="turn_on_failed",
-                translation_placeholders={"timeout": f"{POWER_ON_TIMEOUT:g}"},
-            )
-        await asyncio.sleep(CONFIRM_POLL_SECONDS)
+
+    async def wake() -> bool:
+        # Powered by the plug or woken by the packet, but the screen may still be off.
+        try:
+            await coordinator.device.async_wake()
+        except AWAY_ERRORS:
+            return False
+        return True
+
+    if not await coordinator.async_confirm(True, POWER_ON_TIMEOUT, nudge=None if woken else wake):
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="turn_on_failed",
+            translation_placeholders={"timeout": f"{POWER_ON_TIMEOUT:g}"},
+        )
 
 
 async def async_turn_off(coordinator: XgimiCoordinator) -> None:

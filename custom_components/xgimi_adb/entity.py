@@ -55,7 +55,10 @@ def unknown_key_error(err: UnknownKeyError) -> ServiceValidationError:
 def handle_errors[EntityT: XgimiEntity, **P](
     func: Callable[Concatenate[EntityT, P], Coroutine[Any, Any, None]],
 ) -> Callable[Concatenate[EntityT, P], Coroutine[Any, Any, None]]:
-    """Turn device-layer failures into translated errors, then refresh the state at once."""
+    """Turn device-layer failures into translated errors, then refresh the state.
+
+    Commands that end together share one refresh (see `async_refresh_after_command`).
+    """
 
     async def wrapper(self: EntityT, /, *args: P.args, **kwargs: P.kwargs) -> None:
         try:
@@ -63,7 +66,7 @@ def handle_errors[EntityT: XgimiEntity, **P](
         except ProjectorError as err:
             raise command_error(err) from err
         finally:
-            await self.coordinator.async_refresh()
+            await self.coordinator.async_refresh_after_command()
 
     return wrapper
 

@@ -72,19 +72,25 @@ class XgimiMediaPlayer(XgimiEntity, MediaPlayerEntity):
     def __init__(self, coordinator: XgimiCoordinator) -> None:
         """Create the media player of the coordinator's projector."""
         super().__init__(coordinator)
-        self._attr_source_list = list(control.source_map(coordinator.device.facts))
 
     # -- state -------------------------------------------------------------------------------
 
     @property
     @override
-    def state(self) -> MediaPlayerState:
-        """Off when unreachable, standby when asleep, else what is on screen."""
+    def state(self) -> MediaPlayerState | None:
+        """Off when unreachable or asleep, unknown when unreadable, else what is on screen.
+
+        Asleep is not reported as `standby`: Home Assistant deprecated that state (2026.8) in
+        favour of `off`. Whether the projector is still reachable decides how it turns on, not
+        what it shows.
+        """
         data = self.coordinator.data
         if data is None:
             return MediaPlayerState.OFF
+        if data.wakefulness is Wakefulness.UNKNOWN:
+            return None  # the power section was unreadable: not guessed
         if data.wakefulness is not Wakefulness.AWAKE:
-            return MediaPlayerState.STANDBY
+            return MediaPlayerState.OFF
         if (playing := _PLAYBACK_STATES.get(data.playback)) is not None:
             return playing
         if data.foreground_package in LAUNCHER_PACKAGES:
@@ -110,6 +116,12 @@ class XgimiMediaPlayer(XgimiEntity, MediaPlayerEntity):
 
     @property
     @override
+    def source_list(self) -> list[str]:
+        """HDMI inputs, then the launchable apps (as last read from the projector)."""
+        return list(control.source_map(self.coordinator.device.facts))
+
+    @property
+    @override
     def source(self) -> str | None:
         """The HDMI input or app on screen."""
         return control.current_source(self.coordinator.device.facts, self.coordinator.data)
@@ -124,7 +136,10 @@ class XgimiMediaPlayer(XgimiEntity, MediaPlayerEntity):
     @property
     @override
     def app_name(self) -> str | None:
-        """Friendly name of the foreground app."""
+        """Friendly name of the foreground app; the input's name while an HDMI input shows."""
+        data = self.coordinator.data
+        if data is not None and data.hdmi_input is not None:
+            return self.source
         return control.app_name(self.coordinator.device.facts, self.app_id)
 
     # -- power ---------------------------------------------------------------------------------

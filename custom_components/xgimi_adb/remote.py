@@ -50,13 +50,18 @@ class XgimiRemote(XgimiEntity, RemoteEntity):
     def __init__(self, coordinator: XgimiCoordinator) -> None:
         """Create the remote of the coordinator's projector."""
         super().__init__(coordinator, "remote")
-        self._attr_activity_list = list(control.source_map(coordinator.device.facts))
 
     @property
     @override
     def is_on(self) -> bool:
         """Whether the projector is awake."""
         return is_on(self.coordinator.data)
+
+    @property
+    @override
+    def activity_list(self) -> list[str]:
+        """The sources, as the media player lists them."""
+        return list(control.source_map(self.coordinator.device.facts))
 
     @property
     @override

@@ -37,6 +37,7 @@ __all__ = [
     "hdmi_command",
     "is_valid_package",
     "keys_command",
+    "merge_keys_commands",
     "keys_for",
     "launch_command",
     "launcher_category",
@@ -217,6 +218,16 @@ def keys_command(codes: Sequence[int], *, long_press: bool = False) -> str:
     return f"input keyevent --longpress {rendered}" if long_press else f"input keyevent {rendered}"
 
 
+_KEYS_PREFIX = "input keyevent "
+
+
+def merge_keys_commands(commands: Sequence[str]) -> str:
+    """One `input keyevent` line for several built by `keys_command` (short presses), in order."""
+    if any(not line.startswith(_KEYS_PREFIX) or "--" in line for line in commands):
+        raise ValueError("Only short key presses can be merged")
+    return _KEYS_PREFIX + " ".join(line.removeprefix(_KEYS_PREFIX) for line in commands)
+
+
 # -- power and volume (cookbook a.2, a.6) ----------------------------------------------------------
 
 WAKE = "input keyevent 224"
@@ -264,6 +275,13 @@ APP_NAMES: Mapping[str, str] = MappingProxyType(
         "com.mxtech.videoplayer.ad": "MX Player",
         "com.android.tv.settings": "Settings",
         "com.android.vending": "Google Play Store",
+        # Launchers and HDMI players (what is in front on the home screen or an HDMI input)
+        "com.xgimi.home": "极米桌面",
+        "com.google.android.tvlauncher": "Android TV Home",
+        "com.google.android.leanbacklauncher": "Android TV Home",
+        "com.google.android.apps.tv.launcherx": "Google TV Home",
+        XHPLAYER: "HDMI",
+        INPUTPLAYER: "HDMI",
     }
 )
 

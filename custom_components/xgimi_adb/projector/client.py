@@ -65,18 +65,37 @@ class Timeouts:
     connect: float = 5.0  # TCP connect and the CNXN/AUTH exchange with a known key
     auth: float = 10.0  # waiting for a person to accept the on-screen prompt
     command: float = 10.0  # one shell command, output included
+    # One poll. Shorter than a command: XGIMI standby drops the network without closing the
+    # connection, and a silent poll is how an open connection notices.
+    poll: float = 5.0
     probe: float = 2.0  # the cheap TCP probe while the projector is away
-    backoff_max: float = 60.0  # longest pause between reconnects of background polls
+    # Longest pause between reconnects of background polls. Below the 15 s poll interval while
+    # off, so the backoff only thins out the quick confirm/refresh polls: a scheduled poll after
+    # the projector is back always reconnects.
+    backoff_max: float = 10.0
+
+
+# Merged command lines stay far below the smallest ADB payload (4096 bytes on legacy adbd).
+MAX_MERGED_LENGTH = 1024
+
+type Merge = Callable[[list[str]], str]
 
 
 @dataclass(order=True)
 class _Job:
     priority: Priority
     seq: int
-    command: str = field(compare=False)
+    # What each caller asked for, with the future it waits on. One part unless `merge` is set.
+    parts: list[tuple[str, asyncio.Future[str]]] = field(compare=False)
     timeout: float = field(compare=False)
     retry: bool = field(compare=False)
-    future: asyncio.Future[str] = field(compare=False)
+    merge: Merge | None = field(compare=False, default=None)
+    started: bool = field(compare=False, default=False)
+
+    def accepts(self, merge: Merge, part: str) -> bool:
+        """Whether `part` can still join this job (not started, same kind, short enough)."""
+        length = sum(len(text) for text, _ in self.parts) + len(part)
+        return not self.started and self.merge is merge and length <= MAX_MERGED_LENGTH
 
 
 class ProjectorClient:
@@ -99,6 +118,7 @@ class ProjectorClient:
         self._queue: asyncio.PriorityQueue[_Job] = asyncio.PriorityQueue()
         self._seq = itertools.count()
         self._worker: asyncio.Task[None] | None = None
+        self._last_user_job: _Job | None = None  # the newest user command, for merging
         self._failures = 0
         self._next_attempt = 0.0  # monotonic time before which background polls do not reconnect
         self._last_connect_error: ProjectorError | None = None
@@ -178,8 +198,9 @@ class ProjectorClient:
             self._worker = None
         while not self._queue.empty():
             job = self._queue.get_nowait()
-            if not job.future.done():
-                job.future.set_exception(ProjectorUnreachable("client closed"))
+            for _, future in job.parts:
+                if not future.done():
+                    future.set_exception(ProjectorUnreachable("client closed"))
         await self.async_disconnect()
 
     # -- commands ------------------------------------------------------------------------------
@@ -198,47 +219,84 @@ class ProjectorClient:
         broken connection: only for commands that are safe to run twice (reads, absolute
         settings), never for relative ones such as a volume step.
         """
+        return await self._enqueue(command, priority, timeout, retry, None)
+
+    async def async_shell_merged(
+        self, part: str, merge: Merge, *, timeout: float | None = None
+    ) -> str:
+        """Run `merge([part])`; parts queued back to back with the same `merge` run as one line.
+
+        For commands that do the same in one line as in a row, such as key presses: a burst of
+        keys from separate calls costs one round trip instead of one each. Only parts that
+        directly follow each other among the user commands are merged, so nothing changes
+        order; every caller gets the merged command's output or error. Never resent.
+        """
+        last = self._last_user_job
+        if last is not None and last.accepts(merge, part):
+            future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+            last.parts.append((part, future))
+            return await future
+        return await self._enqueue(part, Priority.USER, timeout, False, merge)
+
+    async def _enqueue(
+        self,
+        command: str,
+        priority: Priority,
+        timeout: float | None,
+        retry: bool,
+        merge: Merge | None,
+    ) -> str:
         if self._worker is None or self._worker.done():
             self._worker = asyncio.create_task(self._run_jobs(), name=f"xgimi_adb {self.host}")
         future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         job = _Job(
             priority,
             next(self._seq),
-            command,
+            [(command, future)],
             self.timeouts.command if timeout is None else timeout,
             retry,
-            future,
+            merge,
         )
+        if priority is Priority.USER:
+            self._last_user_job = job
         await self._queue.put(job)
         return await future
 
     async def _run_jobs(self) -> None:
         while True:
             job = await self._queue.get()
-            if job.future.done():  # the caller gave up while it waited
+            job.started = True
+            # Callers that gave up while they waited are left out.
+            parts = [(text, future) for text, future in job.parts if not future.done()]
+            if not parts:
                 continue
+            texts = [text for text, _ in parts]
+            command = job.merge(texts) if job.merge is not None else texts[0]
             try:
-                output = await self._execute(job)
+                output = await self._execute(job, command)
             except asyncio.CancelledError:
-                job.future.cancel()
+                for _, future in parts:
+                    future.cancel()
                 raise
-            except Exception as err:  # noqa: BLE001 - every failure goes to the caller
-                if not job.future.done():
-                    job.future.set_exception(err)
+            except Exception as err:  # noqa: BLE001 - every failure goes to the callers
+                for _, future in parts:
+                    if not future.done():
+                        future.set_exception(err)
             else:
-                if not job.future.done():  # a caller cancelled mid-command gets nothing
-                    job.future.set_result(output)
+                for _, future in parts:
+                    if not future.done():  # a caller cancelled mid-command gets nothing
+                        future.set_result(output)
 
-    async def _execute(self, job: _Job) -> str:
+    async def _execute(self, job: _Job, command: str) -> str:
         await self._ensure_connected(job.priority)
         try:
-            return await self._send(job.command, job.timeout)
+            return await self._send(command, job.timeout)
         except ConnectionLost, ProjectorTimeout:
             if not job.retry:
                 raise
-            _LOGGER.debug("retrying %r once after a broken connection", job.command)
+            _LOGGER.debug("retrying %r once after a broken connection", command)
             await self._ensure_connected(Priority.USER)
-            return await self._send(job.command, job.timeout)
+            return await self._send(command, job.timeout)
 
     async def _ensure_connected(self, priority: Priority) -> None:
         if self._device is not None:

@@ -66,7 +66,10 @@ class XgimiDevice:
             return None
         try:
             output = await self.client.async_shell(
-                build_poll_command(self.facts), priority=Priority.POLL, retry=True
+                build_poll_command(self.facts),
+                priority=Priority.POLL,
+                timeout=self.client.timeouts.poll,
+                retry=True,
             )
         except AWAY_ERRORS:
             return None
@@ -77,11 +80,7 @@ class XgimiDevice:
 
     async def async_run(self, command: str, *, retry: bool = False) -> str:
         """Run a command line built by the catalog; raise if the device reports a failure."""
-        output = await self.client.async_shell(command, retry=retry)
-        if match := _FAILURE.search(output):
-            line = output[match.start() :].splitlines()[0]
-            raise CommandRejected(line)
-        return output
+        return _raise_on_failure(await self.client.async_shell(command, retry=retry))
 
     async def async_wake(self) -> None:
         """Wake the projector if asleep (idempotent)."""
@@ -92,8 +91,18 @@ class XgimiDevice:
         await self.async_run(catalog.SLEEP, retry=True)
 
     async def async_send_keys(self, codes: Sequence[int], *, long_press: bool = False) -> None:
-        """Press keys in one round trip; never resent (a key pressed twice is a different act)."""
-        await self.async_run(catalog.keys_command(codes, long_press=long_press))
+        """Press keys in one round trip; never resent (a key pressed twice is a different act).
+
+        Short presses queued right behind each other (a burst from separate calls) share one
+        `input keyevent` line: on Android 11 and older every `input` starts a Java VM.
+        """
+        command = catalog.keys_command(codes, long_press=long_press)
+        if long_press:
+            await self.async_run(command)
+            return
+        _raise_on_failure(
+            await self.client.async_shell_merged(command, catalog.merge_keys_commands)
+        )
 
     async def async_set_volume(self, level: int) -> None:
         """Set STREAM_MUSIC to an absolute level (safe to resend)."""
@@ -113,3 +122,11 @@ class XgimiDevice:
     async def async_run_raw(self, command: str) -> str:
         """Run a command the user typed, as is (only when the user enabled it); output returned."""
         return await self.client.async_shell(command)
+
+
+def _raise_on_failure(output: str) -> str:
+    """Return the output, or raise if the device reports a failure in it."""
+    if match := _FAILURE.search(output):
+        line = output[match.start() :].splitlines()[0]
+        raise CommandRejected(line)
+    return output
