@@ -14,8 +14,15 @@ from .projector.client import ProjectorClient
 from .projector.device import XgimiDevice
 from .projector.storage import facts_from_dict
 from .services import async_setup_services
+from .xiaoai import async_set_key, async_setup_bridge
 
-PLATFORMS: list[Platform] = [Platform.BUTTON, Platform.MEDIA_PLAYER, Platform.REMOTE]
+PLATFORMS: list[Platform] = [
+    Platform.BINARY_SENSOR,
+    Platform.BUTTON,
+    Platform.MEDIA_PLAYER,
+    Platform.REMOTE,
+    Platform.SENSOR,
+]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
@@ -34,6 +41,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: XgimiConfigEntry) -> boo
     entry.async_on_unload(client.async_close)
     await coordinator.async_config_entry_first_refresh()
     entry.runtime_data = XgimiRuntimeData(client, device, coordinator)
+    await async_setup_bridge(hass, coordinator)  # Xiao Ai via Bemfa, when enabled
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 
@@ -45,6 +53,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: XgimiConfigEntry) -> bo
 
 async def async_remove_entry(hass: HomeAssistant, entry: XgimiConfigEntry) -> None:
     """Delete the instance's ADB key with the last projector: nothing is left behind."""
+    await async_set_key(hass, entry.entry_id, None)  # the entry's Bemfa key
     if not any(
         other.entry_id != entry.entry_id for other in hass.config_entries.async_entries(DOMAIN)
     ):

@@ -43,6 +43,7 @@ from homeassistant.helpers.selector import (
 )
 import probatio
 
+from . import xiaoai
 from .const import (
     CONF_ALLOW_SHELL,
     CONF_BROADCAST_ADDRESS,
@@ -436,14 +437,20 @@ class XgimiOptionsFlow(OptionsFlowWithReload):
         if platform is Platform.GMUI:
             modes.append(TURN_OFF_STANDBY)
         if user_input is not None:
+            bridge_input = xiaoai.pop_sections(user_input)  # the Xiao Ai bridge's two sections
             options = {key: value for key, value in user_input.items() if key != SECTION_ADVANCED}
             options.update(user_input[SECTION_ADVANCED])
             if _is_ipv4(options[CONF_BROADCAST_ADDRESS]):
                 options[CONF_BROADCAST_ADDRESS] = options[CONF_BROADCAST_ADDRESS].strip()
                 options[CONF_POWER_CYCLE_DELAY] = int(options[CONF_POWER_CYCLE_DELAY])
                 options[CONF_BROADCAST_PORT] = int(options[CONF_BROADCAST_PORT])
-                return self.async_create_entry(data=options)
-            errors[SECTION_ADVANCED] = ERROR_INVALID_BROADCAST
+                errors = await xiaoai.async_apply_options(
+                    self.hass, self.config_entry, bridge_input, options, normalize_host
+                )
+                if not errors:
+                    return self.async_create_entry(data=options)
+            else:
+                errors[SECTION_ADVANCED] = ERROR_INVALID_BROADCAST
             current: Mapping[str, Any] = options
         else:
             current = self.config_entry.options
@@ -459,6 +466,7 @@ class XgimiOptionsFlow(OptionsFlowWithReload):
             for key in (CONF_BROADCAST_ADDRESS, CONF_BROADCAST_PORT)
             if key in current
         }
+        suggested.update(xiaoai.suggested_sections(current))
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(_options_schema(modes), suggested),
@@ -506,5 +514,6 @@ def _options_schema(modes: list[str]) -> probatio.Schema:
                 )
             ),
             probatio.Required(CONF_ALLOW_SHELL, default=False): BooleanSelector(),
+            **xiaoai.options_schema_fields(),
         }
     )

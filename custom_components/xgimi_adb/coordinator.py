@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 import logging
 import time
+from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
@@ -28,6 +29,9 @@ from .projector.errors import AuthError, ProjectorError, TlsOnlyPort
 from .projector.state import ProjectorState, Wakefulness
 from .projector.storage import facts_to_dict
 
+if TYPE_CHECKING:
+    from .xiaoai import XiaoAiBridge
+
 _LOGGER = logging.getLogger(__name__)
 
 type XgimiConfigEntry = ConfigEntry[XgimiRuntimeData]
@@ -40,6 +44,7 @@ class XgimiRuntimeData:
     client: ProjectorClient
     device: XgimiDevice
     coordinator: XgimiCoordinator
+    bridge: XiaoAiBridge | None = None  # Xiao Ai through Bemfa, while enabled
 
 
 class XgimiCoordinator(DataUpdateCoordinator[ProjectorState | None]):

@@ -14,10 +14,21 @@ from homeassistant.components.diagnostics import REDACTED, async_redact_data
 from homeassistant.const import CONF_HOST
 from homeassistant.core import HomeAssistant
 
+from . import xiaoai
+from .const import CONF_BEMFA_KEY
 from .coordinator import XgimiConfigEntry
 from .projector.storage import facts_to_dict
 
-TO_REDACT = {CONF_HOST, "serial", "serial_number", "mac", "unique_id", "adbkey", "key"}
+TO_REDACT = {
+    CONF_HOST,
+    "serial",
+    "serial_number",
+    "mac",
+    "unique_id",
+    "adbkey",
+    "key",
+    CONF_BEMFA_KEY,
+}
 _MAC_RE = re.compile(r"(?<![0-9A-Fa-f])(?:[0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}(?![0-9A-Fa-f])")
 
 
@@ -30,6 +41,8 @@ async def async_get_config_entry_diagnostics(
     facts = device.facts
     secrets = [entry.unique_id, entry.data.get(CONF_HOST)]
     secrets += [facts.serial, facts.mac] if facts is not None else []
+    xiaoai_bridge, bemfa_secrets = await xiaoai.async_diagnostics(hass, entry)
+    secrets += bemfa_secrets  # the Bemfa private key, wherever it might appear
     diagnostics = {
         "entry": {
             "title": entry.title,
@@ -52,6 +65,7 @@ async def async_get_config_entry_diagnostics(
         },
         "client": {"connected": client.connected, "round_trips": client.round_trips},
         "last_poll_output": device.last_poll_output,
+        "xiaoai": xiaoai_bridge,
     }
     redacted: dict[str, Any] = _scrub(
         async_redact_data(diagnostics, TO_REDACT), [secret for secret in secrets if secret]
