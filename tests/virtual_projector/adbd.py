@@ -472,6 +472,8 @@ class _Connection:
         if self.daemon.faults.drop_mid_stream_after == 0:
             self.check_drop(1)
         result = await self.daemon.device.run_shell(command, merge_stderr=True)
+        if self.daemon.faults.take_drop_after(command):
+            raise _ConnectionDropped  # it ran; its answer is lost with the connection
         await self.write(stream, result.stdout)
 
     async def shell_v2(self, stream: _Stream, command: str) -> None:
@@ -479,6 +481,8 @@ class _Connection:
         if self.daemon.faults.drop_mid_stream_after == 0:
             self.check_drop(1)
         result = await self.daemon.device.run_shell(command, merge_stderr=False)
+        if self.daemon.faults.take_drop_after(command):
+            raise _ConnectionDropped  # it ran; its answer is lost with the connection
         room = self.max_payload - _SHELL_V2_HEADER.size
         for packet_id, data in ((SHELL_V2_STDOUT, result.stdout), (SHELL_V2_STDERR, result.stderr)):
             for start in range(0, len(data), room):

@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import unquote
 import zlib
 
+from .costs import CostModel
 from .faults import Faults, OutputFault
 from .profiles import (
     ACTION_MAIN,
@@ -491,6 +492,7 @@ class _Core:
         self.received_commands: list[str] = []
         self.tool_calls: list[tuple[str, ...]] = []
         self.key_events: list[int] = []
+        self.key_event_times: list[float] = []  # time.monotonic() of each key_events entry
         self.typed_text: list[str] = []
         self._power = PowerState.ON
         self._props = dict(profile.props)
@@ -591,12 +593,16 @@ class _Core:
         if self._power is PowerState.STANDBY:
             # Deep sleep: only the remote's power key wakes the SoC.
             if code == KEYCODE_POWER:
-                self.key_events.append(code)
+                self._record_key(code)
                 self._set_power(PowerState.ON)
             return
-        self.key_events.append(code)
+        self._record_key(code)
         if not self._power_key(code) and self._power is PowerState.ON:
             self._app_key(code)
+
+    def _record_key(self, code: int) -> None:
+        self.key_events.append(code)
+        self.key_event_times.append(time.monotonic())
 
     def _app_key(self, code: int) -> None:
         actions: dict[int, Callable[[], None]] = {
@@ -1966,15 +1972,18 @@ class DeviceModel(_Tools):
         *,
         work_dir: Path,
         on_power_change: Callable[[PowerState], None] | None = None,
+        costs: CostModel | None = None,
     ) -> None:
         """Build the model (powered on, launcher in front); `start()` prepares the shell."""
         super().__init__(profile, faults, work_dir=work_dir, on_power_change=on_power_change)
+        self.costs = costs or CostModel()  # simulated run time of the device's work (off)
         self.sandbox = Sandbox(
             work_dir,
             tools=self._tool_names(),
             handler=self._tool,
             env=self._shell_env(),
             files=self._device_files(),
+            tool_cost=lambda argv: self.costs.tool_cost(argv, self.profile.sdk),
         )
 
     def _shell_env(self) -> dict[str, str]:
@@ -2040,12 +2049,15 @@ class DeviceModel(_Tools):
         self.received_commands.append(command)
         if self.faults.command_latency_s > 0:
             await asyncio.sleep(self.faults.command_latency_s)
+        if (spawn := self.costs.shell_cost()) > 0:
+            await asyncio.sleep(spawn)  # adbd forking `sh -c` (costs.py)
         result: RunResult = await self.sandbox.run(command, merge_stderr=merge_stderr)
         stdout, stderr = result.stdout, result.stderr
         fault = self.faults.output_fault_for(command)
         if fault is not None:
             stdout = _corrupt(stdout, fault, command)
             stderr = b"" if fault is OutputFault.EMPTY else stderr
+        stdout = self.faults.corrupt_sections(stdout, _corrupt)
         return ShellResult(stdout, stderr, result.exit_code)
 
     # -- controls ----------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from typing import Any, Self
 
 from .adbd import AdbDaemon, AuthPolicy, AuthSettings, ReceivedService
 from .auth import KeyStore
+from .costs import CostModel
 from .device import DeviceModel, PlaybackState, PowerState
 from .faults import Faults
 from .profiles import PROFILES, Profile
@@ -38,10 +39,16 @@ class VirtualProjector:
         state_dir: Path | None = None,
         legacy: bool | None = None,
         reboot_duration_s: float = 3.0,
+        costs: CostModel | None = None,
     ) -> None:
-        """Build the device; nothing listens until `start()`."""
+        """Build the device; nothing listens until `start()`.
+
+        `costs`: simulated device-side run time (costs.py); off unless given enabled or
+        switched on later through `projector.costs.enabled`.
+        """
         self.profile = PROFILES[profile] if isinstance(profile, str) else profile
         self.faults = Faults()
+        self.costs = costs or CostModel()
         self.auth = auth or AuthSettings()
         self.reboot_duration_s = reboot_duration_s
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
@@ -56,6 +63,7 @@ class VirtualProjector:
             self.faults,
             work_dir=state_dir / "device",
             on_power_change=self._power_changed,
+            costs=self.costs,
         )
         # `reboot` typed in a shell goes down the same path as the `reboot:` service.
         self.device.on_reboot_request = self._reboot_requested
@@ -274,6 +282,11 @@ class VirtualProjector:
     def key_events(self) -> list[int]:
         """Every keycode the device handled (remote or `input keyevent`)."""
         return list(self.device.key_events)
+
+    @property
+    def key_event_times(self) -> list[float]:
+        """`time.monotonic()` at which each entry of `key_events` reached the device."""
+        return list(self.device.key_event_times)
 
     @property
     def prompts(self) -> list[str]:

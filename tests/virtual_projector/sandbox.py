@@ -109,6 +109,7 @@ class ToolReply:
 
 
 type ToolHandler = Callable[[list[str]], ToolReply]
+type ToolCost = Callable[[list[str]], float]  # seconds a tool process takes (costs.py)
 
 
 @dataclass(frozen=True)
@@ -236,10 +237,11 @@ def _parse_request(data: bytes) -> list[str]:
 class ToolServer:
     """Answers the stand-in tools over a Unix socket, on the loop that started it."""
 
-    def __init__(self, path: Path, handler: ToolHandler) -> None:
-        """Serve `handler` at `path` once started."""
+    def __init__(self, path: Path, handler: ToolHandler, cost: ToolCost | None = None) -> None:
+        """Serve `handler` at `path` once started; `cost` gives each tool's simulated run time."""
         self.path = path
         self._handler = handler
+        self._cost = cost
         self._server: asyncio.Server | None = None
 
     async def start(self) -> None:
@@ -269,12 +271,24 @@ class ToolServer:
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             request = await reader.read(_MAX_REQUEST)
+            await self._simulate_cost(request)
             writer.write(_encode_reply(self._answer(request)))
             await writer.drain()
         except (ConnectionError, OSError) as exc:
             _LOGGER.debug("toolbox client went away: %s", exc)
         finally:
             writer.close()
+
+    async def _simulate_cost(self, request: bytes) -> None:
+        """Wait the tool's modelled run time (costs.py) before it acts; other tools keep running."""
+        if self._cost is None:
+            return
+        try:
+            delay = self._cost(_parse_request(request))
+        except ValueError:
+            return
+        if delay > 0:
+            await asyncio.sleep(delay)
 
     def _answer(self, request: bytes) -> ToolReply:
         try:
@@ -349,6 +363,7 @@ class Sandbox:
         files: Mapping[str, str] | None = None,
         timeout_s: float = 60.0,
         max_output: int = 64 * 1024 * 1024,
+        tool_cost: ToolCost | None = None,
     ) -> None:
         """Prepare (nothing happens before `start`).
 
@@ -362,7 +377,7 @@ class Sandbox:
         self.timeout_s = timeout_s
         self.max_output = max_output
         self.mode = SandboxMode.DIRECT
-        self._server = ToolServer(root / "run" / SOCKET_NAME, handler)
+        self._server = ToolServer(root / "run" / SOCKET_NAME, handler, tool_cost)
         self._binds: dict[str, Path] = {}  # sandbox path -> host directory
         self._private_root: Path | None = None
         self._link_dir: Path | None = None
