@@ -3,10 +3,14 @@
     python -m tests.virtual_projector --port 5590 --profile gmui_android11 --auth accept
 
 While it runs, type commands on stdin, or send them from another terminal with
-`python -m tests.virtual_projector --state-dir DIR send key 26` (through `DIR/control.sock`):
+`python -m tests.virtual_projector --state-dir DIR ctl key right` (through `DIR/control.sock`):
 
-    key N | power on|screen_off|standby|unpowered | app PACKAGE | play | pause | stop
-    reboot [SECONDS] | revoke | status | quit
+    key N|NAME | power on|screen_off|standby|unpowered | app PACKAGE | play | pause | stop
+    reboot [SECONDS] | revoke | auth accept|reject|delay [SECONDS] | allow | status | state | quit
+
+Key names: home back up down left right ok volume_up volume_down mute power sleep wakeup
+play_pause play pause stop. `state` prints JSON (power, foreground, input, playback, volume,
+every key received, the last shell commands); `allow` taps Allow on a pending ADB prompt.
 """
 
 from __future__ import annotations
@@ -14,18 +18,55 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import logging
 from pathlib import Path
 import signal
 import sys
 
 from .adbd import AuthPolicy, AuthSettings
-from .device import PlaybackState, PowerState
+from .device import (
+    KEYCODE_BACK,
+    KEYCODE_HOME,
+    KEYCODE_MEDIA_PAUSE,
+    KEYCODE_MEDIA_PLAY,
+    KEYCODE_MEDIA_PLAY_PAUSE,
+    KEYCODE_MEDIA_STOP,
+    KEYCODE_POWER,
+    KEYCODE_SLEEP,
+    KEYCODE_VOLUME_DOWN,
+    KEYCODE_VOLUME_MUTE,
+    KEYCODE_VOLUME_UP,
+    KEYCODE_WAKEUP,
+    PlaybackState,
+    PowerState,
+)
 from .profiles import PROFILES
 from .projector import DEFAULT_PROFILE, VirtualProjector
 
 CONTROL_SOCKET = "control.sock"
-HELP = __doc__.split("\n\n")[2] if __doc__ else ""
+HELP = "\n\n".join(__doc__.split("\n\n")[2:]) if __doc__ else ""
+CLIENT_VERBS = ("ctl", "send")  # `... ctl key 22`: the words after it go to a running projector
+RECENT_COMMANDS = 50  # shell command lines `state` reports
+KEY_NAMES = {
+    "home": KEYCODE_HOME,
+    "back": KEYCODE_BACK,
+    "up": 19,
+    "down": 20,
+    "left": 21,
+    "right": 22,
+    "ok": 23,
+    "volume_up": KEYCODE_VOLUME_UP,
+    "volume_down": KEYCODE_VOLUME_DOWN,
+    "mute": KEYCODE_VOLUME_MUTE,
+    "power": KEYCODE_POWER,
+    "sleep": KEYCODE_SLEEP,
+    "wakeup": KEYCODE_WAKEUP,
+    "play_pause": KEYCODE_MEDIA_PLAY_PAUSE,
+    "play": KEYCODE_MEDIA_PLAY,
+    "pause": KEYCODE_MEDIA_PAUSE,
+    "stop": KEYCODE_MEDIA_STOP,
+}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -62,7 +103,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--no-stdin", action="store_true", help="do not read commands from stdin")
     parser.add_argument("-v", "--verbose", action="store_true")
-    parser.add_argument("send", nargs="*", help="send one command to a running projector and exit")
+    parser.add_argument(
+        "send",
+        nargs="*",
+        metavar="ctl COMMAND",
+        help="send one command to a running projector (found by --state-dir) and exit",
+    )
     return parser.parse_args(argv)
 
 
@@ -74,7 +120,7 @@ async def execute(projector: VirtualProjector, line: str) -> str:
     verb, args = words[0], words[1:]
     device = projector.device
     if verb == "key" and args:
-        await projector.press_key(int(args[0]))
+        await projector.press_key(KEY_NAMES.get(args[0].lower()) or int(args[0]))
     elif verb == "power" and args:
         await projector.set_power(PowerState(args[0]))
     elif verb == "app" and args:
@@ -90,6 +136,12 @@ async def execute(projector: VirtualProjector, line: str) -> str:
         await projector.reboot(float(args[0]) if args else None)
     elif verb == "revoke":
         projector.revoke_keys()
+    elif verb == "auth" and args:
+        projector.set_auth_policy(AuthPolicy(args[0]), float(args[1]) if args[1:] else None)
+    elif verb == "allow":
+        return f"accepted {await projector.accept_pending_prompts()} prompt(s)"
+    elif verb == "state":
+        return json.dumps(await _state(projector))
     elif verb != "status":
         return f"unknown command: {line.strip()}\n{HELP}"
     return (
@@ -97,6 +149,23 @@ async def execute(projector: VirtualProjector, line: str) -> str:
         f"muted={device.muted} input={device.current_input} adb={projector.address} "
         f"listening={projector.daemon.listening} connections={projector.daemon.connection_count}"
     )
+
+
+async def _state(projector: VirtualProjector) -> dict[str, object]:
+    """Describe what the device shows and everything it received (for scripts and tests)."""
+    device = projector.device
+    return {
+        "power": str(device.power),
+        "foreground": device.foreground,
+        "input": device.current_input,
+        "playback": device.playback.name.lower(),
+        "volume": device.volume,
+        "muted": device.muted,
+        "keys": projector.key_events,
+        "commands": projector.received_commands[-RECENT_COMMANDS:],
+        "prompts": len(projector.prompts),
+        "auth": str(projector.auth.policy),
+    }
 
 
 async def serve_control(projector: VirtualProjector, path: Path) -> asyncio.Server:
@@ -118,14 +187,28 @@ async def serve_control(projector: VirtualProjector, path: Path) -> asyncio.Serv
     return server
 
 
+async def control_request(state_dir: Path, line: str) -> str:
+    """Send one command to the projector running with `state_dir`; return its answer."""
+    reader, writer = await asyncio.open_unix_connection(state_dir / CONTROL_SOCKET)
+    try:
+        writer.write(line.encode() + b"\n")
+        await writer.drain()
+        return (await reader.read()).decode()
+    finally:
+        writer.close()
+
+
 async def send(state_dir: Path, words: list[str]) -> int:
     """Client side of the control socket."""
-    reader, writer = await asyncio.open_unix_connection(state_dir / CONTROL_SOCKET)
-    writer.write((" ".join(words) + "\n").encode())
-    await writer.drain()
-    sys.stdout.write((await reader.read()).decode())
-    writer.close()
-    return 0
+    if words[0] in CLIENT_VERBS:
+        words = words[1:]
+    try:
+        answer = await control_request(state_dir, " ".join(words))
+    except OSError as err:
+        sys.stderr.write(f"no virtual projector runs with --state-dir {state_dir} ({err})\n")
+        return 1
+    sys.stdout.write(answer)
+    return 1 if answer.startswith(("error:", "unknown command:")) else 0
 
 
 async def read_stdin(projector: VirtualProjector, stop: asyncio.Event) -> None:

@@ -1,0 +1,1 @@
+"""`scripts/develop`: a ready-to-use Home Assistant next to the virtual projector."""
