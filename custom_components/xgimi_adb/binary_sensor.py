@@ -6,13 +6,11 @@ from typing import override
 
 from homeassistant.components.binary_sensor import BinarySensorEntity
 from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
-from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import XgimiConfigEntry
-from .entity import XgimiEntity
-from .xiaoai import XiaoAiBridge
+from .entity import XiaoAiBridgeEntity
 
 PARALLEL_UPDATES = 0
 
@@ -24,32 +22,13 @@ async def async_setup_entry(
 ) -> None:
     """Add the bridge's connection sensor when the bridge runs."""
     if (bridge := entry.runtime_data.bridge) is not None:
-        async_add_entities([XiaoAiConnectedSensor(bridge)])
+        async_add_entities([XiaoAiConnectedSensor(bridge, "xiaoai_connected")])
 
 
-class XiaoAiConnectedSensor(XgimiEntity, BinarySensorEntity):
+class XiaoAiConnectedSensor(XiaoAiBridgeEntity, BinarySensorEntity):
     """On while the bridge is connected to Bemfa (Xiao Ai can reach the projector)."""
 
-    _attr_translation_key = "xiaoai_connected"
     _attr_device_class = BinarySensorDeviceClass.CONNECTIVITY
-    _attr_entity_category = EntityCategory.DIAGNOSTIC
-
-    def __init__(self, bridge: XiaoAiBridge) -> None:
-        """Follow `bridge`."""
-        super().__init__(bridge.coordinator, "xiaoai_connected")
-        self._bridge = bridge
-
-    @override
-    async def async_added_to_hass(self) -> None:
-        """Update on every bridge change."""
-        await super().async_added_to_hass()
-        self.async_on_remove(self._bridge.add_listener(self.async_write_ha_state))
-
-    @property
-    @override
-    def available(self) -> bool:
-        """Always: the bridge does not depend on the projector being reachable."""
-        return True
 
     @property
     @override

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
-from typing import Any, Concatenate
+from typing import TYPE_CHECKING, Any, Concatenate, override
 
+from homeassistant.const import EntityCategory
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers.device_registry import CONNECTION_NETWORK_MAC, DeviceInfo
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
@@ -21,6 +22,9 @@ from .projector.errors import (
     ProjectorUnreachable,
     TlsOnlyPort,
 )
+
+if TYPE_CHECKING:
+    from .xiaoai import XiaoAiBridge
 
 # Which translated message a device-layer failure becomes.
 _ERROR_KEYS: tuple[tuple[type[ProjectorError], str], ...] = (
@@ -94,3 +98,27 @@ class XgimiEntity(CoordinatorEntity[XgimiCoordinator]):
             sw_version=facts.firmware,
             hw_version=f"Android {facts.android_release}",
         )
+
+
+class XiaoAiBridgeEntity(XgimiEntity):
+    """A diagnostic entity of the Xiao Ai bridge: updates with the bridge, not the projector."""
+
+    _attr_entity_category = EntityCategory.DIAGNOSTIC
+
+    def __init__(self, bridge: XiaoAiBridge, key: str) -> None:
+        """Follow `bridge`; `key` is the translation key and the unique id suffix."""
+        super().__init__(bridge.coordinator, key)
+        self._attr_translation_key = key
+        self._bridge = bridge
+
+    @override
+    async def async_added_to_hass(self) -> None:
+        """Update on every bridge change."""
+        await super().async_added_to_hass()
+        self.async_on_remove(self._bridge.add_listener(self.async_write_ha_state))
+
+    @property
+    @override
+    def available(self) -> bool:
+        """Always: the bridge works whether or not the projector is reachable."""
+        return True

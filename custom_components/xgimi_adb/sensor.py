@@ -6,13 +6,11 @@ from datetime import datetime
 from typing import Any, override
 
 from homeassistant.components.sensor import SensorEntity
-from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import XgimiConfigEntry
-from .entity import XgimiEntity
-from .xiaoai import XiaoAiBridge
+from .entity import XiaoAiBridgeEntity
 
 PARALLEL_UPDATES = 0
 
@@ -24,31 +22,11 @@ async def async_setup_entry(
 ) -> None:
     """Add the last-command sensor when the bridge runs."""
     if (bridge := entry.runtime_data.bridge) is not None:
-        async_add_entities([XiaoAiLastCommandSensor(bridge)])
+        async_add_entities([XiaoAiLastCommandSensor(bridge, "xiaoai_last_command")])
 
 
-class XiaoAiLastCommandSensor(XgimiEntity, SensorEntity):
+class XiaoAiLastCommandSensor(XiaoAiBridgeEntity, SensorEntity):
     """`power on`, `volume on#30`, `playback off`…; unknown until the first command."""
-
-    _attr_translation_key = "xiaoai_last_command"
-    _attr_entity_category = EntityCategory.DIAGNOSTIC
-
-    def __init__(self, bridge: XiaoAiBridge) -> None:
-        """Follow `bridge`."""
-        super().__init__(bridge.coordinator, "xiaoai_last_command")
-        self._bridge = bridge
-
-    @override
-    async def async_added_to_hass(self) -> None:
-        """Update on every bridge change."""
-        await super().async_added_to_hass()
-        self.async_on_remove(self._bridge.add_listener(self.async_write_ha_state))
-
-    @property
-    @override
-    def available(self) -> bool:
-        """Always: commands arrive whether or not the projector is reachable."""
-        return True
 
     @property
     @override

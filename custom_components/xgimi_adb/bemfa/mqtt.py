@@ -15,7 +15,7 @@ import struct
 import time
 
 from .errors import BemfaAuthError, BemfaConnectionLost, BemfaUnreachable
-from .transport import MessageCallback
+from .transport import MessageCallback, open_stream
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -103,11 +103,7 @@ class MqttConnection:
         cls, host: str, port: int, key: str, *, keepalive: int = 60, timeout: float = 10.0
     ) -> MqttConnection:
         """Connect and authenticate; `BemfaAuthError` when the key is refused."""
-        try:
-            async with asyncio.timeout(timeout):
-                reader, writer = await asyncio.open_connection(host, port)
-        except (OSError, TimeoutError) as err:
-            raise BemfaUnreachable(f"cannot connect to {host}:{port}: {err!r}") from err
+        reader, writer = await open_stream(host, port, timeout)
         connection = cls(reader, writer, keepalive, timeout)
         try:
             async with asyncio.timeout(timeout):

@@ -13,8 +13,8 @@ from collections import deque
 from collections.abc import Sequence
 import time
 
-from .errors import BemfaAuthError, BemfaConnectionLost, BemfaError, BemfaUnreachable
-from .transport import MessageCallback
+from .errors import BemfaAuthError, BemfaConnectionLost, BemfaError
+from .transport import MessageCallback, open_stream
 
 MAX_TOPICS_PER_SUBSCRIBE = 8
 MAX_LINE = 4096
@@ -54,11 +54,7 @@ class TcpConnection:
         cls, host: str, port: int, key: str, *, heartbeat: float = 30.0, timeout: float = 10.0
     ) -> TcpConnection:
         """Connect (the key is only checked by the first subscription)."""
-        try:
-            async with asyncio.timeout(timeout):
-                reader, writer = await asyncio.open_connection(host, port)
-        except (OSError, TimeoutError) as err:
-            raise BemfaUnreachable(f"cannot connect to {host}:{port}: {err!r}") from err
+        reader, writer = await open_stream(host, port, timeout)
         return cls(reader, writer, key, heartbeat, timeout)
 
     async def subscribe(self, topics: Sequence[str]) -> None:

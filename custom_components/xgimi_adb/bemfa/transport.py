@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from typing import Protocol
+
+from .errors import BemfaUnreachable
 
 type MessageCallback = Callable[[str, str], None]
 
@@ -22,3 +25,14 @@ class Connection(Protocol):
 
     async def close(self) -> None:
         """Close the connection (idempotent)."""
+
+
+async def open_stream(
+    host: str, port: int, timeout: float
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """Open a TCP connection to Bemfa within `timeout`; `BemfaUnreachable` when that fails."""
+    try:
+        async with asyncio.timeout(timeout):
+            return await asyncio.open_connection(host, port)
+    except (OSError, TimeoutError) as err:
+        raise BemfaUnreachable(f"cannot connect to {host}:{port}: {err!r}") from err
