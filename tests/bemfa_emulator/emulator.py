@@ -2,7 +2,8 @@
 
 One in-memory state: accounts (private keys) -> topics per protocol namespace (1 = MQTT,
 3 = TCP) -> name, latest message, retained message, what devices reported. Semantics follow
-`/work/shared/docs/xiaoai-bemfa-facts.md` §3: `T/set` reaches every subscriber of `T` except the
+the researched Bemfa facts (`xiaoai-bemfa-facts.md` in the team's shared docs) §3: `T/set`
+reaches every subscriber of `T` except the
 sender, `T/up` is stored only, a bare `T` reaches everyone; QoS 2 anywhere gets the connection
 dropped ("强制下线") and counted as a ban strike.
 """
