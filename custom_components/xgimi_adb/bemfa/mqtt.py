@@ -15,7 +15,7 @@ import struct
 import time
 
 from .errors import BemfaAuthError, BemfaConnectionLost, BemfaUnreachable
-from .transport import MessageCallback, open_stream
+from .transport import MessageCallback, open_stream, write_stream
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -153,14 +153,8 @@ class MqttConnection:
             self._pending.pop(packet_id, None)
 
     async def _send(self, data: bytes) -> None:
-        if self._writer.is_closing():
-            raise BemfaConnectionLost("connection closed")
-        try:
-            self._writer.write(data)
-            self._last_tx = time.monotonic()
-            await self._writer.drain()
-        except OSError as err:
-            raise BemfaConnectionLost(f"write failed: {err!r}") from err
+        self._last_tx = time.monotonic()
+        await write_stream(self._writer, data)
 
     async def run(self, on_message: MessageCallback) -> None:
         """Read packets and keep the connection alive until it ends."""

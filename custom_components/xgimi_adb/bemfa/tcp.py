@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import time
 
 from .errors import BemfaAuthError, BemfaConnectionLost, BemfaError
-from .transport import MessageCallback, open_stream
+from .transport import MessageCallback, open_stream, write_stream
 
 MAX_TOPICS_PER_SUBSCRIBE = 8
 MAX_LINE = 4096
@@ -80,13 +80,7 @@ class TcpConnection:
         await self._send(f"cmd=2&uid={self._key}&topic={topic}/set&msg={payload}")
 
     async def _send(self, line: str) -> None:
-        if self._writer.is_closing():
-            raise BemfaConnectionLost("connection closed")
-        try:
-            self._writer.write(f"{line}\r\n".encode())
-            await self._writer.drain()
-        except OSError as err:
-            raise BemfaConnectionLost(f"write failed: {err!r}") from err
+        await write_stream(self._writer, f"{line}\r\n".encode())
 
     async def run(self, on_message: MessageCallback) -> None:
         """Read lines, send heartbeats, and check liveness until the connection ends."""

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from .errors import BemfaUnreachable
+from .errors import BemfaConnectionLost, BemfaUnreachable
 
 type MessageCallback = Callable[[str, str], None]
 
@@ -36,3 +36,14 @@ async def open_stream(
             return await asyncio.open_connection(host, port)
     except (OSError, TimeoutError) as err:
         raise BemfaUnreachable(f"cannot connect to {host}:{port}: {err!r}") from err
+
+
+async def write_stream(writer: asyncio.StreamWriter, data: bytes) -> None:
+    """Send `data`; `BemfaConnectionLost` when the connection is closed or the write fails."""
+    if writer.is_closing():
+        raise BemfaConnectionLost("connection closed")
+    try:
+        writer.write(data)
+        await writer.drain()
+    except OSError as err:
+        raise BemfaConnectionLost(f"write failed: {err!r}") from err
